@@ -1,0 +1,49 @@
+/**
+ * One Jest run for every project. Unit tests are `*.spec.ts`, integration tests against the real
+ * Docker engine, PostgreSQL and Redis are `*.int-spec.ts`; both run under `npm test`.
+ */
+const swcTransform = [
+  '@swc/jest',
+  {
+    jsc: {
+      target: 'es2023',
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+      keepClassNames: true,
+    },
+    module: { type: 'commonjs' },
+    sourceMaps: 'inline',
+  },
+];
+
+const moduleNameMapper = {
+  '^@sandbox/contracts$': '<rootDir>/../../libs/contracts/src/index.ts',
+  '^@sandbox/clients$': '<rootDir>/../../libs/clients/src/index.ts',
+  '^@sandbox/shared$': '<rootDir>/../../libs/shared/src/index.ts',
+  '^@sandbox/testing$': '<rootDir>/../../libs/testing/src/index.ts',
+};
+
+const projects = [
+  'apps/api-gateway',
+  'apps/worker-service',
+  'apps/container-manager',
+  'libs/contracts',
+  'libs/clients',
+  'libs/shared',
+  'libs/testing',
+].map((dir) => ({
+  displayName: dir.split('/')[1],
+  rootDir: `<rootDir>/${dir}`,
+  testEnvironment: 'node',
+  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/src/**/*.int-spec.ts', '<rootDir>/test/**/*.int-spec.ts'],
+  transform: { '^.+\\.(t|j)s$': swcTransform },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper,
+  setupFiles: ['<rootDir>/../../libs/testing/src/setup-env.ts'],
+}));
+
+export default {
+  projects,
+  testTimeout: 60_000,
+  maxWorkers: 2,
+};

@@ -1,0 +1,120 @@
+import {
+  CheckpointPage,
+  CommitRequest,
+  CommitResponse,
+  CreateSandboxRequest,
+  ExecRequest,
+  ExecResult,
+  FileEntry,
+  FileList,
+  FileWriteResult,
+  GitCheckpoint,
+  GitDiff,
+  GitStatus,
+  HealthResponse,
+  ManagerRoutes,
+  Preview,
+  PreviewList,
+  SandboxSession,
+  SandboxSessionList,
+} from '@sandbox/contracts';
+import { ServiceClientOptions, ServiceHttpClient } from './http-client';
+
+/** The container-manager's internal routes (SPEC §4). */
+export class ContainerManagerClient extends ServiceHttpClient {
+  constructor(options: ServiceClientOptions) {
+    super('container-manager', options);
+  }
+
+  health(): Promise<HealthResponse> {
+    return this.get(ManagerRoutes.health);
+  }
+
+  createSession(body: CreateSandboxRequest): Promise<SandboxSession> {
+    return this.post(ManagerRoutes.sessions, body, { timeoutMs: 120_000 });
+  }
+
+  listSessions(): Promise<SandboxSessionList> {
+    return this.get(ManagerRoutes.sessions);
+  }
+
+  getSession(id: string): Promise<SandboxSession> {
+    return this.get(ManagerRoutes.session(id));
+  }
+
+  stopSession(id: string): Promise<SandboxSession> {
+    return this.post(ManagerRoutes.stop(id), undefined, { timeoutMs: 60_000 });
+  }
+
+  startSession(id: string): Promise<SandboxSession> {
+    return this.post(ManagerRoutes.start(id), undefined, { timeoutMs: 60_000 });
+  }
+
+  deleteSession(id: string): Promise<unknown> {
+    return this.delete(ManagerRoutes.session(id), { timeoutMs: 60_000 });
+  }
+
+  exec(id: string, body: ExecRequest): Promise<ExecResult> {
+    return this.post(ManagerRoutes.exec(id), body, { timeoutMs: (body.timeoutMs ?? 30_000) + 15_000 });
+  }
+
+  readFile(id: string, path: string): Promise<Buffer> {
+    return this.get(ManagerRoutes.fileContent(id), { query: { path }, headers: { accept: 'application/octet-stream' } });
+  }
+
+  writeFile(id: string, path: string, content: Buffer): Promise<FileWriteResult> {
+    return this.put(ManagerRoutes.fileContent(id), content, { query: { path } });
+  }
+
+  listFiles(id: string, path = '.'): Promise<FileList> {
+    return this.get(ManagerRoutes.files(id), { query: { path } });
+  }
+
+  statFile(id: string, path: string): Promise<FileEntry> {
+    return this.get(ManagerRoutes.fileStat(id), { query: { path } });
+  }
+
+  mkdir(id: string, path: string): Promise<FileEntry> {
+    return this.post(ManagerRoutes.mkdir(id), { path });
+  }
+
+  move(id: string, from: string, to: string): Promise<FileEntry> {
+    return this.post(ManagerRoutes.move(id), { from, to });
+  }
+
+  deleteFile(id: string, path: string): Promise<unknown> {
+    return this.delete(ManagerRoutes.files(id), { query: { path } });
+  }
+
+  commit(id: string, body: CommitRequest = {}): Promise<CommitResponse> {
+    return this.post(ManagerRoutes.commit(id), body);
+  }
+
+  checkpoints(id: string, limit?: number, offset?: number): Promise<CheckpointPage> {
+    return this.get(ManagerRoutes.checkpoints(id), { query: { limit, offset } });
+  }
+
+  gitStatus(id: string): Promise<GitStatus> {
+    return this.get(ManagerRoutes.gitStatus(id));
+  }
+
+  diff(id: string, from: string, to?: string): Promise<GitDiff> {
+    return this.get(ManagerRoutes.diff(id), { query: { from, to } });
+  }
+
+  restore(id: string, commitHash: string): Promise<GitCheckpoint> {
+    return this.post(ManagerRoutes.restore(id), { commitHash });
+  }
+
+  registerPreview(id: string, port: number): Promise<Preview> {
+    return this.post(ManagerRoutes.previews(id), { port });
+  }
+
+  listPreviews(id: string): Promise<PreviewList> {
+    return this.get(ManagerRoutes.previews(id));
+  }
+
+  unregisterPreview(id: string, port: number): Promise<unknown> {
+    return this.delete(ManagerRoutes.preview(id, port));
+  }
+}

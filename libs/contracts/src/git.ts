@@ -1,0 +1,51 @@
+/** Body of POST /api/internal/git-checkpoints on the gateway (SPEC §4). */
+export interface CheckpointNotification {
+  sessionId: string;
+  commitHash: string;
+  filesChanged: number;
+  messageNumber: number | null;
+  description: string | null;
+}
+
+export interface GitCheckpoint extends CheckpointNotification {
+  id: string;
+  createdAt: string;
+}
+
+export interface CommitRequest {
+  description?: string;
+  messageNumber?: number;
+}
+
+export type CommitResponse = GitCheckpoint | { committed: false };
+
+export interface CheckpointPage {
+  checkpoints: GitCheckpoint[];
+  total: number;
+}
+
+export interface GitStatusEntry {
+  path: string;
+  index: string;
+  workingDir: string;
+}
+
+export interface GitStatus {
+  clean: boolean;
+  head: string | null;
+  files: GitStatusEntry[];
+}
+
+export interface GitDiff {
+  from: string;
+  to: string | null;
+  diff: string;
+  truncated: boolean;
+  binaryFiles: string[];
+}
+
+export interface RestoreRequest {
+  commitHash: string;
+}
+
+export const COMMIT_HASH_PATTERN = /^[0-9a-f]{40}$/;

@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// Compiles the TypeScript sources of the apps and libs to CommonJS under dist/ with SWC,
+// rewriting the @sandbox/* path aliases to relative imports so plain `node` can run the output.
+// Type checking is separate (`npm run typecheck`).
+import { transformFile } from '@swc/core';
+import { mkdir, readdir, writeFile, rm } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
+const out = join(root, 'dist');
+const sources = ['libs/contracts', 'libs/clients', 'libs/shared', 'apps/api-gateway', 'apps/worker-service', 'apps/container-manager'];
+
+async function* walk(dir) {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) yield* walk(full);
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') && !/\.(int-)?spec\.ts$/.test(entry.name)) yield full;
+  }
+}
+
+const options = {
+  jsc: {
+    target: 'es2023',
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+    keepClassNames: true,
+    baseUrl: root,
+    paths: {
+      '@sandbox/contracts': ['./libs/contracts/src/index.ts'],
+      '@sandbox/clients': ['./libs/clients/src/index.ts'],
+      '@sandbox/shared': ['./libs/shared/src/index.ts'],
+    },
+  },
+  module: { type: 'commonjs' },
+  sourceMaps: true,
+};
+
+const started = Date.now();
+await rm(out, { recursive: true, force: true });
+let count = 0;
+for (const source of sources) {
+  for await (const file of walk(join(root, source, 'src'))) {
+    const target = join(out, relative(root, file)).replace(/\.ts$/, '.js');
+    const result = await transformFile(file, { ...options, filename: file, sourceFileName: relative(dirname(target), file) });
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, `${result.code}\n//# sourceMappingURL=${target.split('/').pop()}.map\n`);
+    if (result.map) await writeFile(`${target}.map`, result.map);
+    count++;
+  }
+}
+console.log(`build: ${count} files compiled to dist/ in ${Date.now() - started} ms`);
