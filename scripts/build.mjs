@@ -8,7 +8,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const out = join(root, 'dist');
-const sources = ['libs/contracts', 'libs/clients', 'libs/shared', 'apps/api-gateway', 'apps/worker-service', 'apps/container-manager'];
+// `bench` and `libs/testing` are compiled too: `npm run bench` runs from dist/bench.
+const sources = ['libs/contracts/src', 'libs/clients/src', 'libs/shared/src', 'libs/testing/src', 'apps/api-gateway/src', 'apps/worker-service/src', 'apps/container-manager/src', 'bench'];
 
 async function* walk(dir) {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
@@ -29,6 +30,7 @@ const options = {
       '@sandbox/contracts': ['./libs/contracts/src/index.ts'],
       '@sandbox/clients': ['./libs/clients/src/index.ts'],
       '@sandbox/shared': ['./libs/shared/src/index.ts'],
+      '@sandbox/testing': ['./libs/testing/src/index.ts'],
     },
   },
   module: { type: 'commonjs' },
@@ -39,7 +41,7 @@ const started = Date.now();
 await rm(out, { recursive: true, force: true });
 let count = 0;
 for (const source of sources) {
-  for await (const file of walk(join(root, source, 'src'))) {
+  for await (const file of walk(join(root, source))) {
     const target = join(out, relative(root, file)).replace(/\.ts$/, '.js');
     const result = await transformFile(file, { ...options, filename: file, sourceFileName: relative(dirname(target), file) });
     await mkdir(dirname(target), { recursive: true });

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# `npm start`: brings the whole platform up locally on a fresh machine of this kind.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+source "$ROOT/scripts/lib/node.sh"
+
+ensure_dependencies
+bash "$ROOT/scripts/infra/up.sh"
+load_stack_env
+build_project
+if [[ -f "$ROOT/scripts/migrate.mjs" ]]; then
+  step "database: applying migrations"
+  (cd "$ROOT" && node scripts/migrate.mjs >"$LOG_DIR/migrate.log" 2>&1) || die "migrations failed; see $LOG_DIR/migrate.log"
+  ok
+fi
+bash "$ROOT/scripts/services.sh" start
+
+cat <<MSG
+
+Sandbox platform is up:
+  api-gateway        http://localhost:4000   GraphQL: http://localhost:4000/graphql   OpenAPI: http://localhost:4000/docs
+  worker-service     http://localhost:4001   OpenAPI: http://localhost:4001/docs
+  container-manager  http://localhost:4002   OpenAPI: http://localhost:4002/docs
+  previews           http://{port}-{sessionId}.${PREVIEW_DOMAIN:-preview.localhost}:4002/
+
+  Development API key (Authorization: Bearer ...): ${DEV_API_KEY}
+  Internal service key and database URLs: $STACK_ENV
+  Logs: $LOG_DIR      Stop with: npm stop
+MSG
