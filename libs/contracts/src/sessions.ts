@@ -32,6 +32,8 @@ export interface SandboxSession {
   cpu: number;
   memoryMb: number;
   errorReason: string | null;
+  /** Last exec or file operation; the worker's `sessions.stop-idle` handler reads it. */
+  lastActivityAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
