@@ -27,6 +27,7 @@ const projects = [
   'apps/api-gateway',
   'apps/worker-service',
   'apps/container-manager',
+  'apps/platform-e2e',
   'libs/contracts',
   'libs/clients',
   'libs/shared',

@@ -1,2 +1,3 @@
 export * from './stack-env';
 export * from './test-app';
+export * from './service-process';
