@@ -8,6 +8,7 @@ source "$ROOT/scripts/lib/node.sh"
 ensure_dependencies
 bash "$ROOT/scripts/infra/up.sh"
 load_stack_env
+ensure_compose_tool
 build_project
 cd "$ROOT"
 if [[ -f scripts/migrate.mjs ]]; then

@@ -23,3 +23,16 @@ build_project() {
   (cd "$ROOT" && node scripts/build.mjs >"$LOG_DIR/build.log" 2>&1) || die "build failed; see $LOG_DIR/build.log"
   ok
 }
+
+# The compose file is validated by a test with the compose tool's config check; Debian's
+# docker-compose is installed when neither `docker compose` nor `docker-compose` exists.
+ensure_compose_tool() {
+  if docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1; then return 0; fi
+  [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null || die "install docker-compose (or the docker compose plugin) to run the compose file check"
+  step "compose tool: installing Debian docker-compose"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y docker-compose >"$LOG_DIR/apt-compose.log" 2>&1 \
+    || { apt-get update >>"$LOG_DIR/apt-compose.log" 2>&1 && apt-get install -y docker-compose >>"$LOG_DIR/apt-compose.log" 2>&1; } \
+    || die "could not install docker-compose; see $LOG_DIR/apt-compose.log"
+  ok
+}
