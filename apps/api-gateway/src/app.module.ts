@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ServiceClientsModule } from '@sandbox/clients';
-import { HealthModule, LoggingModule, serviceConfigModule } from '@sandbox/shared';
+import { HealthModule, LoggingModule, MetricsModule, serviceConfigModule } from '@sandbox/shared';
 import { GatewayEnvironment } from './config/environment';
 import { GatewayHealthChecks } from './modules/health/gateway-health.checks';
 
@@ -12,7 +12,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         serviceConfigModule(GatewayEnvironment),
-        LoggingModule.forService('api-gateway'),
+        LoggingModule.forService('api-gateway'), MetricsModule.forService('api-gateway'),
         ServiceClientsModule,
         HealthModule.register({ checks: GatewayHealthChecks }),
       ],

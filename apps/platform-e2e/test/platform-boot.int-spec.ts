@@ -56,6 +56,17 @@ describe('platform boot', () => {
     }
   });
 
+  it('should expose Prometheus metrics with request timings by route on every service', async () => {
+    for (const port of Object.values(ports)) {
+      await fetch(`http://127.0.0.1:${port}/health`);
+      const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(response.status).toBe(200);
+      const text = await response.text();
+      expect(text).toContain('process_cpu_user_seconds_total');
+      expect(text).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/health"[^}]*status="200"/);
+    }
+  });
+
   it('should echo a caller request id and make one up otherwise', async () => {
     const echoed = await fetch(`${worker.url}/health`, { headers: { 'x-request-id': 'trace-42' } });
     expect(echoed.headers.get('x-request-id')).toBe('trace-42');

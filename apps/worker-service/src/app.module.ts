@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ServiceClientsModule } from '@sandbox/clients';
-import { HealthModule, LoggingModule, serviceConfigModule } from '@sandbox/shared';
+import { HealthModule, LoggingModule, MetricsModule, serviceConfigModule } from '@sandbox/shared';
 import { WorkerEnvironment } from './config/environment';
 
 @Module({})
@@ -9,7 +9,7 @@ export class AppModule {
   static forRoot(): DynamicModule {
     return {
       module: AppModule,
-      imports: [serviceConfigModule(WorkerEnvironment), LoggingModule.forService('worker-service'), ServiceClientsModule, HealthModule.register()],
+      imports: [serviceConfigModule(WorkerEnvironment), LoggingModule.forService('worker-service'), MetricsModule.forService('worker-service'), ServiceClientsModule, HealthModule.register()],
     };
   }
 }

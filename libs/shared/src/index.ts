@@ -8,3 +8,4 @@ export * from './errors/all-exceptions.filter';
 export * from './errors/domain.exception';
 export * from './health/health.module';
 export * from './logging/logging.module';
+export * from './metrics/metrics.module';
