@@ -67,6 +67,8 @@ export enum TaskType {
   SandboxCheckpoint = 'sandbox.checkpoint',
   SessionsStopIdle = 'sessions.stop-idle',
   PreviewsCheck = 'previews.check',
+  /** Does nothing (optionally waits `durationMs`): engine checks and benchmarks. */
+  SystemNoop = 'system.noop',
 }
 
 export interface CreateTaskRequest {

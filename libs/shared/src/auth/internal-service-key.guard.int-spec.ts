@@ -44,7 +44,7 @@ describe(InternalServiceKeyGuard.name, () => {
 
   const call = async (headers: Record<string, string> = {}) => {
     const response = await request(url, { headers });
-    return { status: response.statusCode, body: (await response.body.json()) as unknown };
+    return { status: response.statusCode, body: (await response.body.json()) };
   };
 
   it('should accept the current key', async () => {
