@@ -38,9 +38,8 @@ async function main(): Promise<void> {
     '',
     ...reports.map(renderReport),
   ].join('\n');
-  const target = resolve(__dirname, '../../bench/results.md');
-  if (!filter) writeFileSync(target, doc);
-  else writeFileSync(target.replace(/results\.md$/, `results.${filter}.md`), doc);
+  const target = resolve(__dirname, '../../bench', filter ? `results.${filter}.md` : 'results.md');
+  writeFileSync(target, doc);
   console.log(`wrote ${target}`);
 }
 

@@ -42,9 +42,15 @@ export function renderReport(report: BenchReport): string {
     `| ${header.join(' | ')} |`,
     `| ${header.map(() => '---').join(' | ')} |`,
     ...report.rows.map((row) => {
-      const others = otherKeys.map((k) => fmt(row.others?.[k] ?? NaN));
-      const otherRatios = otherKeys.map((k) => (row.others?.[k] === undefined ? 'n/a' : `${fmt(speedRatio(row, row.others[k]))}×`));
-      return `| ${row.metric} (${row.unit}) | ${fmt(row.baseline)} | ${fmt(row.ours)} | ${others.join(' | ')}${others.length ? ' | ' : ''}${fmt(speedRatio(row))}× | ${otherRatios.join(' | ')}${otherRatios.length ? ' |' : ''}`.replace(/\|\s*\|$/, '|');
+      const cells = [
+        `${row.metric} (${row.unit})`,
+        fmt(row.baseline),
+        fmt(row.ours),
+        ...otherKeys.map((k) => fmt(row.others?.[k] ?? NaN)),
+        `${fmt(speedRatio(row))}×`,
+        ...otherKeys.map((k) => (row.others?.[k] === undefined ? 'n/a' : `${fmt(speedRatio(row, row.others[k]))}×`)),
+      ];
+      return `| ${cells.join(' | ')} |`;
     }),
     '',
     ...(report.notes ?? []).map((note) => `- ${note}`),
