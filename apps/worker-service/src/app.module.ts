@@ -1,7 +1,14 @@
+import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Module } from '@nestjs/common';
 import { ServiceClientsModule } from '@sandbox/clients';
 import { HealthModule, LoggingModule, MetricsModule, serviceConfigModule } from '@sandbox/shared';
 import { WorkerEnvironment } from './config/environment';
+import { WorkerConfig } from './config/worker-config';
+import { EngineModule } from './modules/engine/engine.module';
+import { JobsModule } from './modules/jobs/jobs.module';
+import { RedisHealthChecks } from './modules/redis/redis.health';
+import { RedisModule } from './modules/redis/redis.module';
+import { TasksModule } from './modules/tasks/tasks.module';
 
 @Module({})
 export class AppModule {
@@ -9,7 +16,21 @@ export class AppModule {
   static forRoot(): DynamicModule {
     return {
       module: AppModule,
-      imports: [serviceConfigModule(WorkerEnvironment), LoggingModule.forService('worker-service'), MetricsModule.forService('worker-service'), ServiceClientsModule, HealthModule.register()],
+      imports: [
+        serviceConfigModule(WorkerEnvironment),
+        LoggingModule.forService('worker-service'),
+        MetricsModule.forService('worker-service'),
+        ServiceClientsModule,
+        RedisModule,
+        BullModule.forRootAsync({
+          inject: [WorkerConfig],
+          useFactory: (config: WorkerConfig) => ({ connection: { url: config.redisUrl, maxRetriesPerRequest: null }, prefix: config.prefix }),
+        }),
+        TasksModule,
+        JobsModule,
+        EngineModule,
+        HealthModule.register({ checks: RedisHealthChecks }),
+      ],
     };
   }
 }

@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici';
 import {
   CreateJobRequest,
   CreateTaskRequest,
@@ -36,6 +37,11 @@ export class WorkerClient extends ServiceHttpClient {
 
   cancelTask(id: string): Promise<Task> {
     return this.post(WorkerRoutes.cancelTask(id));
+  }
+
+  /** The task's server-sent events (`text/event-stream`), left open until the terminal event. */
+  taskEventStream(id: string): Promise<Dispatcher.ResponseData> {
+    return this.stream('GET', WorkerRoutes.taskEvents(id), { headers: { accept: 'text/event-stream' }, timeoutMs: 24 * 3600_000 });
   }
 
   createJob(body: CreateJobRequest): Promise<Job> {

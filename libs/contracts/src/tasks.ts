@@ -62,6 +62,20 @@ export function publicTaskStatus(status: TaskStatus): PublicTaskStatus {
   }
 }
 
+/** The worker statuses a public status stands for (a `tasks(status:)` filter). */
+export function rawTaskStatuses(status: PublicTaskStatus): TaskStatus[] {
+  switch (status) {
+    case PublicTaskStatus.Pending:
+      return [TaskStatus.Pending];
+    case PublicTaskStatus.InProgress:
+      return [TaskStatus.Processing, TaskStatus.Retrying];
+    case PublicTaskStatus.Completed:
+      return [TaskStatus.Completed];
+    case PublicTaskStatus.Failed:
+      return [TaskStatus.Failed, TaskStatus.Cancelled];
+  }
+}
+
 export enum TaskType {
   SandboxExec = 'sandbox.exec',
   SandboxCheckpoint = 'sandbox.checkpoint',

@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { IsInt, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
+import { ContainerManagerClient } from '@sandbox/clients';
+import { CommitResponse, TaskType } from '@sandbox/contracts';
+import { callManager } from './manager-errors';
+import { SESSION_ID_PATTERN } from './sandbox-exec.handler';
+import { abortable, parsePayload, TaskContext, TaskHandler } from './task-handler';
+
+export class SandboxCheckpointPayload {
+  @IsString()
+  @Matches(SESSION_ID_PATTERN, { message: 'sessionId must be a session id' })
+  sessionId!: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(1_000)
+  description?: string;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  messageNumber?: number;
+}
+
+/** Takes a git checkpoint of a session's workspace (`{ committed: false }` when nothing changed). */
+@Injectable()
+export class SandboxCheckpointHandler implements TaskHandler<SandboxCheckpointPayload> {
+  readonly type = TaskType.SandboxCheckpoint;
+
+  constructor(private readonly manager: ContainerManagerClient) {}
+
+  parse(payload: Record<string, unknown>): SandboxCheckpointPayload {
+    return parsePayload(this.type, SandboxCheckpointPayload, payload);
+  }
+
+  async run(payload: SandboxCheckpointPayload, context: TaskContext): Promise<{ sessionId: string; checkpoint: CommitResponse }> {
+    const { sessionId, description, messageNumber } = payload;
+    // A commit of an unchanged tree is a no-op on the manager, so a repeat is harmless; the stored step
+    // still keeps the first answer, the one that carries the commit.
+    const checkpoint = await context.once('commit', () =>
+      abortable(callManager('checkpoint', () => this.manager.commit(sessionId, { description: description ?? 'Checkpoint (scheduled task)', messageNumber })), context.signal),
+    );
+    await context.log('commitHash' in checkpoint ? `checkpoint ${checkpoint.commitHash}` : 'nothing to commit');
+    return { sessionId, checkpoint };
+  }
+}

@@ -1,0 +1,32 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from '@sandbox/testing';
+import { deletePrefix, internalKey, startWorker, TestWorker, uniquePrefix } from './worker-test-kit';
+
+const run = promisify(execFile);
+
+describe('scripts/integration-flow.mjs', () => {
+  const prefix = uniquePrefix('flow');
+  let worker: TestWorker;
+
+  beforeAll(async () => {
+    worker = await startWorker(prefix, { WORKER_CONCURRENCY: '2' });
+  });
+
+  afterAll(async () => {
+    await worker.close();
+    await deletePrefix(prefix);
+  });
+
+  it('should pass every step of the seed flow against a running worker', async () => {
+    const { stdout } = await run(process.execPath, [join(REPO_ROOT, 'scripts/integration-flow.mjs')], { env: { ...process.env, WORKER_SERVICE_URL: worker.url, INTERNAL_SERVICE_KEY: internalKey() }, timeout: 60_000 });
+    expect(stdout).toContain('checks passed');
+    expect(stdout).not.toContain('FAILED');
+  });
+
+  it('should fail when the worker does not answer', async () => {
+    const error = await run(process.execPath, [join(REPO_ROOT, 'scripts/integration-flow.mjs')], { env: { ...process.env, WORKER_SERVICE_URL: 'http://127.0.0.1:9', INTERNAL_SERVICE_KEY: internalKey() }, timeout: 30_000 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 1 });
+  });
+});

@@ -1,0 +1,140 @@
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { WorkerClient } from '@sandbox/clients';
+import { INTERNAL_KEY_HEADER, TaskEvent } from '@sandbox/contracts';
+import { requireStackVar, RunningApp, startTestApp } from '@sandbox/testing';
+import { AppModule } from '../src/app.module';
+import { WORKER_SERVICE } from '../src/service';
+
+export const internalKey = (): string => requireStackVar('INTERNAL_SERVICE_KEY').split(',')[0].trim();
+
+export function uniquePrefix(name: string): string {
+  return `test-${name}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Short timings so retries, stalls and recovery happen within a test's patience. */
+export const FAST_ENV: Record<string, string> = {
+  TASK_BACKOFF_MS: '50',
+  WORKER_LOCK_DURATION_MS: '2000',
+  WORKER_STALLED_INTERVAL_MS: '1000',
+  WORKER_SHUTDOWN_GRACE_MS: '500',
+  LOG_LEVEL: 'silent',
+};
+
+export interface TestWorker {
+  app: RunningApp;
+  url: string;
+  client: WorkerClient;
+  close(): Promise<void>;
+}
+
+/** Boots the real worker AppModule on a free port with its own key prefix. */
+export async function startWorker(prefix: string, env: Record<string, string> = {}): Promise<TestWorker> {
+  const app = await startTestApp(() => AppModule.forRoot(), WORKER_SERVICE, { ...FAST_ENV, WORKER_QUEUE_PREFIX: prefix, REDIS_URL: requireStackVar('REDIS_URL'), ...env });
+  const client = new WorkerClient({ baseUrl: app.url, internalKey: internalKey(), timeoutMs: 10_000 });
+  return {
+    app,
+    url: app.url,
+    client,
+    close: async () => {
+      await client.close();
+      await app.close();
+    },
+  };
+}
+
+/** Deletes every key under `prefix:` (BullMQ's and the worker's). */
+export async function deletePrefix(prefix: string, redisUrl = requireStackVar('REDIS_URL')): Promise<void> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Polls `read` until `done` holds; fails with the last value after `timeoutMs`. */
+export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await read();
+  while (!done(last)) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+    await sleep(everyMs);
+    last = await read();
+  }
+  return last;
+}
+
+export interface RecordedCall {
+  method: string;
+  path: string;
+  body: unknown;
+  key: string | undefined;
+}
+
+export type FakeRoute = (call: RecordedCall) => { status: number; body?: unknown; delayMs?: number } | undefined;
+
+/**
+ * A real HTTP server that plays the container-manager's contract for handler tests: it records every
+ * call and answers with `route`'s reply (404 for anything it does not know).
+ */
+export class FakeContainerManager {
+  readonly calls: RecordedCall[] = [];
+  private server: Server | null = null;
+  url = '';
+
+  constructor(public route: FakeRoute) {}
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  callsTo(method: string, path: string | RegExp): RecordedCall[] {
+    return this.calls.filter((call) => call.method === method && (typeof path === 'string' ? call.path === path : path.test(call.path)));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const call: RecordedCall = { method: req.method ?? 'GET', path: req.url ?? '/', body: text ? (JSON.parse(text) as unknown) : undefined, key: req.headers[INTERNAL_KEY_HEADER] as string | undefined };
+    this.calls.push(call);
+    const reply = this.route(call) ?? { status: 404, body: { statusCode: 404, message: 'Not found' } };
+    if (reply.delayMs) await sleep(reply.delayMs);
+    res.writeHead(reply.status, { 'content-type': 'application/json' });
+    res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+/** Reads a task's SSE stream to its end (or `timeoutMs`) and returns the events. */
+export async function readEvents(baseUrl: string, taskId: string, timeoutMs = 20_000, onOpen?: () => void): Promise<{ status: number; contentType: string | null; events: (TaskEvent & { sseEvent: string })[] }> {
+  const response = await fetch(`${baseUrl}/api/tasks/${taskId}/events`, { headers: { [INTERNAL_KEY_HEADER]: internalKey() }, signal: AbortSignal.timeout(timeoutMs) });
+  onOpen?.();
+  const text = await response.text();
+  const events = text
+    .split('\n\n')
+    .filter((block) => block.includes('data: '))
+    .map((block) => {
+      const lines = block.split('\n');
+      const sseEvent = lines.find((line) => line.startsWith('event: '))?.slice(7) ?? '';
+      const data = JSON.parse(lines.find((line) => line.startsWith('data: '))!.slice(6)) as TaskEvent;
+      return { ...data, sseEvent };
+    });
+  return { status: response.status, contentType: response.headers.get('content-type'), events };
+}
