@@ -3,6 +3,7 @@
 // rewriting the @sandbox/* path aliases to relative imports so plain `node` can run the output.
 // Type checking is separate (`npm run typecheck`).
 import { transformFile } from '@swc/core';
+import { spawnSync } from 'node:child_process';
 import { mkdir, readdir, writeFile, rm } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 
@@ -38,6 +39,9 @@ const options = {
 };
 
 const started = Date.now();
+// The api-gateway's Prisma client is generated TypeScript (gitignored): produce it first so it is compiled too.
+const generated = spawnSync(process.execPath, [join(root, 'scripts/generate.mjs')], { stdio: 'inherit' });
+if (generated.status !== 0) process.exit(generated.status ?? 1);
 await rm(out, { recursive: true, force: true });
 let count = 0;
 for (const source of sources) {

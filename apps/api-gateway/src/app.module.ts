@@ -1,8 +1,15 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { ServiceClientsModule } from '@sandbox/clients';
 import { HealthModule, LoggingModule, MetricsModule, serviceConfigModule } from '@sandbox/shared';
 import { GatewayEnvironment } from './config/environment';
+import { DatabaseModule } from './database/database.module';
+import { AuthModule } from './modules/auth/auth.module';
+import { GatewayGraphQLModule } from './modules/graphql/graphql.module';
 import { GatewayHealthChecks } from './modules/health/gateway-health.checks';
+import { SessionsModule } from './modules/sessions/sessions.module';
+import { TasksModule } from './modules/tasks/tasks.module';
 
 @Module({})
 export class AppModule {
@@ -12,8 +19,20 @@ export class AppModule {
       module: AppModule,
       imports: [
         serviceConfigModule(GatewayEnvironment),
-        LoggingModule.forService('api-gateway'), MetricsModule.forService('api-gateway'),
+        LoggingModule.forService('api-gateway'),
+        MetricsModule.forService('api-gateway'),
         ServiceClientsModule,
+        DatabaseModule,
+        ThrottlerModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) => ({
+            throttlers: [{ name: 'api-key', ttl: config.getOrThrow<number>('THROTTLE_TTL_MS'), limit: config.getOrThrow<number>('THROTTLE_LIMIT') }],
+          }),
+        }),
+        AuthModule,
+        GatewayGraphQLModule,
+        SessionsModule,
+        TasksModule,
         HealthModule.register({ checks: GatewayHealthChecks }),
       ],
     };

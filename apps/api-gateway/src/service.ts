@@ -1,7 +1,13 @@
 import type { ServiceDescription } from '@sandbox/shared';
 
+/** JSON bodies up to this size: GraphQL writeFile carries file content (base64 of up to 8 MiB). */
+export const JSON_BODY_LIMIT = '16mb';
+
 export const API_GATEWAY_SERVICE: ServiceDescription = {
   name: 'api-gateway',
   title: 'api-gateway',
   description: 'GraphQL for the browser (/graphql) and internal REST routes (/api/internal, X-Internal-Service-Key).',
+  configure: (app) => {
+    app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  },
 };

@@ -1,4 +1,5 @@
-import { IsString, Matches } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { BaseEnvironment } from '@sandbox/shared';
 
 export class GatewayEnvironment extends BaseEnvironment {
@@ -7,4 +8,27 @@ export class GatewayEnvironment extends BaseEnvironment {
   @IsString({ message: 'DATABASE_URL is required' })
   @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgresql:// URL' })
   DATABASE_URL!: string;
+
+  /** A known development key (scripts, tests): ensured at boot for the user `dev`. */
+  @IsOptional()
+  @IsString({ message: 'DEV_API_KEY must be a string' })
+  @MinLength(16, { message: 'DEV_API_KEY must be at least 16 characters' })
+  @MaxLength(200, { message: 'DEV_API_KEY must be at most 200 characters' })
+  DEV_API_KEY?: string;
+
+  /** Image of new sessions when createSession names none. */
+  @IsString({ message: 'SANDBOX_IMAGE must be a string' })
+  SANDBOX_IMAGE = 'sandbox-base:local';
+
+  /** GraphQL requests allowed per API key in each THROTTLE_TTL_MS window. */
+  @Type(() => Number)
+  @IsInt({ message: 'THROTTLE_LIMIT must be an integer' })
+  @Min(1, { message: 'THROTTLE_LIMIT must be at least 1' })
+  THROTTLE_LIMIT = 600;
+
+  @Type(() => Number)
+  @IsInt({ message: 'THROTTLE_TTL_MS must be an integer' })
+  @Min(1000, { message: 'THROTTLE_TTL_MS must be at least 1000' })
+  @Max(3_600_000, { message: 'THROTTLE_TTL_MS must be at most 3600000' })
+  THROTTLE_TTL_MS = 60_000;
 }

@@ -29,7 +29,6 @@ export async function configureApp(app: NestExpressApplication, service: Service
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),
   );
   app.useGlobalFilters(new AllExceptionsFilter());
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -57,6 +56,41 @@ export async function bootstrapService(rootModule: DynamicModule, service: Servi
   const port = config.getOrThrow<number>('PORT');
   const host = config.getOrThrow<string>('HOST');
   await app.listen(port, host);
-  new NestLogger(service.name).log(`${service.name} listening on http://${host}:${port} (OpenAPI at /docs)`);
+  const logger = new NestLogger(service.name);
+  logger.log(`${service.name} listening on http://${host}:${port} (OpenAPI at /docs)`);
+  handleShutdownSignals(app, logger, {
+    drainMs: config.get<number>('SHUTDOWN_DRAIN_MS') ?? 10_000,
+    timeoutMs: config.get<number>('SHUTDOWN_TIMEOUT_MS') ?? 30_000,
+  });
   return app;
+}
+
+/**
+ * Graceful shutdown on SIGTERM/SIGINT: stop accepting connections and let in-flight requests finish;
+ * after `drainMs`, close what is still open (event streams, hung clients) so shutdown cannot wait
+ * forever; then the modules' shutdown hooks run (queues, outbox loop, databases). If all of that
+ * exceeds `timeoutMs`, the process exits anyway with status 1.
+ */
+function handleShutdownSignals(app: NestExpressApplication, logger: NestLogger, limits: { drainMs: number; timeoutMs: number }): void {
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal} received: draining in-flight requests`);
+    const server = app.getHttpServer();
+    setTimeout(() => server.closeAllConnections(), limits.drainMs).unref();
+    setTimeout(() => {
+      logger.error(`shutdown did not finish within ${limits.timeoutMs} ms; exiting`);
+      process.exit(1);
+    }, limits.timeoutMs).unref();
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
 }

@@ -39,4 +39,16 @@ export class BaseEnvironment {
   @IsInt({ message: 'SERVICE_TIMEOUT_MS must be an integer' })
   @Min(100, { message: 'SERVICE_TIMEOUT_MS must be at least 100' })
   SERVICE_TIMEOUT_MS = 30_000;
+
+  /** On SIGTERM, how long in-flight requests may finish before remaining connections are closed. */
+  @Type(() => Number)
+  @IsInt({ message: 'SHUTDOWN_DRAIN_MS must be an integer' })
+  @Min(0, { message: 'SHUTDOWN_DRAIN_MS must be at least 0' })
+  SHUTDOWN_DRAIN_MS = 10_000;
+
+  /** Upper bound of the whole shutdown; past it the process exits with status 1. */
+  @Type(() => Number)
+  @IsInt({ message: 'SHUTDOWN_TIMEOUT_MS must be an integer' })
+  @Min(1000, { message: 'SHUTDOWN_TIMEOUT_MS must be at least 1000' })
+  SHUTDOWN_TIMEOUT_MS = 30_000;
 }

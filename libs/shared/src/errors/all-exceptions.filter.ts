@@ -5,6 +5,8 @@ import { GraphQLError } from 'graphql';
 import { ErrorBody, ErrorCode, errorCodeOfStatus, httpStatusOf } from '@sandbox/contracts';
 import { DomainException } from './domain.exception';
 
+const REQUEST_LEVEL_CODES = new Set<ErrorCode>([ErrorCode.Unauthorized, ErrorCode.RateLimited]);
+
 interface ErrorView {
   status: number;
   code: ErrorCode;
@@ -25,7 +27,14 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (host.getType<string>() === 'graphql') {
       const message = 'message' in view.body ? view.body.message : 'Error';
       return new GraphQLError(Array.isArray(message) ? message.join('; ') : String(message), {
-        extensions: { code: view.code, status: view.status, ...('errorId' in view.body ? { errorId: view.body.errorId } : {}) },
+        extensions: {
+          code: view.code,
+          status: view.status,
+          ...('errorId' in view.body ? { errorId: view.body.errorId } : {}),
+          // Failures of the whole request (no or bad credentials, rate limit) also set the HTTP status
+          // (Apollo reads and strips `extensions.http`); field errors stay 200 with partial data.
+          ...(REQUEST_LEVEL_CODES.has(view.code) ? { http: { status: view.status } } : {}),
+        },
       });
     }
     const http = host.switchToHttp();

@@ -140,6 +140,8 @@ export class TaskQueueRepository implements OnApplicationShutdown {
     const grace = this.config.get('WORKER_SHUTDOWN_GRACE_MS');
     const closed = await Promise.race([worker.close().then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), grace).unref())]);
     // Still running after the grace period: leave the locks to expire so another replica takes over.
-    if (!closed) await worker.close(true);
+    // A forced close still waits for running processors in BullMQ 6, so it is not awaited: the
+    // process is about to exit and stalled-job recovery re-runs the task elsewhere.
+    if (!closed) void worker.close(true).catch(() => undefined);
   }
 }

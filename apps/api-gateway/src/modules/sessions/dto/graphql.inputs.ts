@@ -1,0 +1,231 @@
+import { ArgsType, Field, ID, InputType, Int } from '@nestjs/graphql';
+import {
+
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateBy,
+  ValidateNested,
+  ValidationOptions,
+} from 'class-validator';
+import { Type } from 'class-transformer';
+import GraphQLJSON from 'graphql-type-json';
+import { COMMIT_HASH_PATTERN, GatewaySessionStatus, PREVIEW_PORT_MAX, PREVIEW_PORT_MIN, PreviewErrors } from '@sandbox/contracts';
+import { FileEncoding } from '../models/sandbox.model';
+import { SessionStatusEnum } from '../models/session.model';
+
+export const MAX_PAGE = 100;
+export const MAX_COMMAND_LENGTH = 64 * 1024;
+/** Largest file content accepted through GraphQL (base64 of 8 MiB); bigger files go through the manager directly. */
+export const MAX_FILE_CONTENT_LENGTH = 11_200_000;
+const MAX_PATH_LENGTH = 4096;
+const MAX_ENV_ENTRIES = 200;
+
+/** `{ NAME: "value" }`, POSIX-ish names, string values: what the manager passes to Docker. */
+function IsEnvRecord(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isEnvRecord',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'object' &&
+          value !== null &&
+          !Array.isArray(value) &&
+          Object.keys(value).length <= MAX_ENV_ENTRIES &&
+          Object.entries(value).every(([name, v]) => /^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name) && typeof v === 'string' && v.length <= 32_768),
+        defaultMessage: () => `env must be an object of at most ${MAX_ENV_ENTRIES} NAME: "string value" entries`,
+      },
+    },
+    options,
+  );
+}
+
+@ArgsType()
+export class SessionIdArgs {
+  @Field(() => ID)
+  @IsUUID(undefined, { message: 'id must be a UUID' })
+  id!: string;
+}
+
+@ArgsType()
+export class SessionScopedArgs {
+  @Field(() => ID)
+  @IsUUID(undefined, { message: 'sessionId must be a UUID' })
+  sessionId!: string;
+}
+
+@ArgsType()
+export class SessionsArgs {
+  @Field(() => SessionStatusEnum, { nullable: true })
+  @IsOptional()
+  @IsIn(Object.values(GatewaySessionStatus))
+  status?: GatewaySessionStatus;
+
+  @Field(() => Int, { nullable: true, defaultValue: 20 })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE)
+  limit: number = 20;
+
+  @Field(() => Int, { nullable: true, defaultValue: 0 })
+  @IsInt()
+  @Min(0)
+  offset: number = 0;
+}
+
+@InputType()
+export class CreateSessionInput {
+  @Field({ nullable: true, description: 'Docker image; the configured SANDBOX_IMAGE when omitted.' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(255)
+  image?: string;
+
+  @Field(() => GraphQLJSON, { nullable: true, description: 'Environment variables: { NAME: "value" }.' })
+  @IsOptional()
+  @IsEnvRecord()
+  env?: Record<string, string>;
+}
+
+@InputType()
+export class ExecInput {
+  @Field({ description: 'Run with `sh -c` in the sandbox.' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_COMMAND_LENGTH)
+  command!: string;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_PATH_LENGTH)
+  cwd?: string;
+
+  @Field(() => GraphQLJSON, { nullable: true })
+  @IsOptional()
+  @IsEnvRecord()
+  env?: Record<string, string>;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_FILE_CONTENT_LENGTH)
+  stdin?: string;
+
+  @Field(() => Int, { nullable: true })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(600_000)
+  timeoutMs?: number;
+}
+
+@ArgsType()
+export class ExecArgs extends SessionScopedArgs {
+  @Field(() => ExecInput)
+  @ValidateNested()
+  @Type(() => ExecInput)
+  input!: ExecInput;
+}
+
+@ArgsType()
+export class FilePathArgs extends SessionScopedArgs {
+  @Field()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_PATH_LENGTH)
+  path!: string;
+}
+
+@ArgsType()
+export class ReadFileArgs extends FilePathArgs {
+  @Field(() => FileEncoding, { nullable: true, defaultValue: FileEncoding.UTF8 })
+  @IsIn(Object.values(FileEncoding))
+  encoding: FileEncoding = FileEncoding.UTF8;
+}
+
+@ArgsType()
+export class WriteFileArgs extends ReadFileArgs {
+  @Field()
+  @IsString()
+  @MaxLength(MAX_FILE_CONTENT_LENGTH)
+  content!: string;
+}
+
+@ArgsType()
+export class ListFilesArgs extends SessionScopedArgs {
+  @Field(() => String, { nullable: true, defaultValue: '.' })
+  @IsString()
+  @MaxLength(MAX_PATH_LENGTH)
+  path: string = '.';
+}
+
+@ArgsType()
+export class MoveFileArgs extends SessionScopedArgs {
+  @Field()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_PATH_LENGTH)
+  from!: string;
+
+  @Field()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_PATH_LENGTH)
+  to!: string;
+}
+
+@ArgsType()
+export class CheckpointsArgs extends SessionScopedArgs {
+  @Field(() => Int, { nullable: true, defaultValue: 50 })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE)
+  limit: number = 50;
+
+  @Field(() => Int, { nullable: true, defaultValue: 0 })
+  @IsInt()
+  @Min(0)
+  offset: number = 0;
+}
+
+@ArgsType()
+export class CommitCheckpointArgs extends SessionScopedArgs {
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsString()
+  @MaxLength(10_000)
+  description?: string;
+
+  @Field(() => Int, { nullable: true })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  messageNumber?: number;
+}
+
+@ArgsType()
+export class RestoreCheckpointArgs extends SessionScopedArgs {
+  @Field()
+  @IsString()
+  @Matches(COMMIT_HASH_PATTERN, { message: 'commitHash must be a 40-character lowercase hex SHA-1' })
+  commitHash!: string;
+}
+
+@ArgsType()
+export class RegisterPreviewArgs extends SessionScopedArgs {
+  @Field(() => Int)
+  @IsInt({ message: PreviewErrors.invalidPort })
+  @Min(PREVIEW_PORT_MIN, { message: PreviewErrors.invalidPort })
+  @Max(PREVIEW_PORT_MAX, { message: PreviewErrors.invalidPort })
+  port!: number;
+}
+

@@ -1,0 +1,48 @@
+import { Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { GatewaySessionStatus } from '@sandbox/contracts';
+
+/** GraphQL names are the values themselves (PENDING, ...), not the contract enum's keys (Pending, ...). */
+export const SessionStatusEnum = {
+  PENDING: GatewaySessionStatus.Pending,
+  ACTIVE: GatewaySessionStatus.Active,
+  STOPPED: GatewaySessionStatus.Stopped,
+  ERROR: GatewaySessionStatus.Error,
+} as const satisfies Record<GatewaySessionStatus, GatewaySessionStatus>;
+
+registerEnumType(SessionStatusEnum, { name: 'SessionStatus', description: 'PENDING → ACTIVE → STOPPED; any → ERROR; STOPPED → ACTIVE on restart.' });
+
+@ObjectType('Session')
+export class SessionModel {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => SessionStatusEnum)
+  status!: GatewaySessionStatus;
+
+  @Field()
+  image!: string;
+
+  @Field(() => String, { nullable: true, description: 'Why the session is in ERROR.' })
+  errorReason!: string | null;
+
+  @Field()
+  createdAt!: Date;
+
+  @Field()
+  updatedAt!: Date;
+
+  @Field(() => Date, { nullable: true })
+  startedAt!: Date | null;
+
+  @Field(() => Date, { nullable: true })
+  stoppedAt!: Date | null;
+}
+
+@ObjectType('SessionPage')
+export class SessionPageModel {
+  @Field(() => [SessionModel])
+  sessions!: SessionModel[];
+
+  @Field(() => Int)
+  total!: number;
+}

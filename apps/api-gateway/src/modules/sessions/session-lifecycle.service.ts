@@ -1,0 +1,70 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { CheckpointNotification, GatewaySessionStatus, SessionTransitionResponse } from '@sandbox/contracts';
+import { DomainException } from '@sandbox/shared';
+import { SessionEventsService } from './session-events.service';
+import { illegalTransitionMessage, SessionTransition, sourcesOf, TRANSITION_TARGET } from './session-transitions';
+import { CheckpointRecord, SessionRecord, SessionsRepository } from './sessions.repository';
+import { SessionEventType } from './models/session-event.model';
+
+export const sessionNotFound = (id: string): DomainException => DomainException.notFound(`Session ${id} not found`);
+
+/**
+ * Applies the manager's notifications (internal routes) and createSession's failure path: the only
+ * writers of a session's status. Each transition is one conditional UPDATE, so it is atomic and
+ * idempotent; subscribers hear about every change that actually happened, once.
+ */
+@Injectable()
+export class SessionLifecycleService {
+  private readonly logger = new Logger(SessionLifecycleService.name);
+
+  constructor(
+    private readonly sessions: SessionsRepository,
+    private readonly events: SessionEventsService,
+  ) {}
+
+  async apply(sessionId: string, transition: SessionTransition, reason?: string): Promise<SessionTransitionResponse> {
+    const target = TRANSITION_TARGET[transition];
+    const changed = await this.sessions.transition(sessionId, sourcesOf(transition), target, reason);
+    if (changed) {
+      this.logger.log({ sessionId, status: target }, `session ${transition}`);
+      this.publishStatus(changed);
+      return { sessionId, status: changed.status, changed: true };
+    }
+    const current = await this.sessions.find(sessionId);
+    if (!current) throw sessionNotFound(sessionId);
+    if (current.status === target) return { sessionId, status: current.status, changed: false };
+    throw DomainException.conflict(illegalTransitionMessage(sessionId, transition, current.status));
+  }
+
+  /** createSession's failure path: ERROR only while the manager has not reported the session started. */
+  async failPending(sessionId: string, reason: string): Promise<void> {
+    const changed = await this.sessions.transition(sessionId, [GatewaySessionStatus.Pending], GatewaySessionStatus.Error, reason);
+    if (changed) this.publishStatus(changed);
+  }
+
+  /** Records a checkpoint; `created` false when (session, commit) was already known. */
+  async recordCheckpoint(notification: CheckpointNotification): Promise<{ checkpoint: CheckpointRecord; created: boolean }> {
+    const result = await this.sessions.recordCheckpoint({
+      sessionId: notification.sessionId,
+      commitHash: notification.commitHash,
+      filesChanged: notification.filesChanged,
+      messageNumber: notification.messageNumber ?? null,
+      description: notification.description ?? null,
+    });
+    if (!result) throw sessionNotFound(notification.sessionId);
+    if (result.created) {
+      this.events.publish({ type: SessionEventType.CHECKPOINT_CREATED, sessionId: notification.sessionId, checkpoint: result.checkpoint, at: new Date() });
+    }
+    return result;
+  }
+
+  private publishStatus(session: SessionRecord): void {
+    this.events.publish({
+      type: SessionEventType.STATUS_CHANGED,
+      sessionId: session.id,
+      status: session.status,
+      errorReason: session.errorReason,
+      at: session.updatedAt,
+    });
+  }
+}

@@ -1,0 +1,22 @@
+import { GatewaySessionStatus } from '@sandbox/contracts';
+import { sourcesOf, TRANSITION_TARGET } from './session-transitions';
+
+describe('session transitions', () => {
+  const all = Object.values(GatewaySessionStatus);
+
+  it('should start only PENDING or STOPPED sessions', () => {
+    expect(sourcesOf('start').sort()).toEqual([GatewaySessionStatus.Pending, GatewaySessionStatus.Stopped].sort());
+  });
+
+  it('should stop only ACTIVE sessions', () => {
+    expect(sourcesOf('stop')).toEqual([GatewaySessionStatus.Active]);
+  });
+
+  it('should fail a session from any status but ERROR itself', () => {
+    expect(sourcesOf('error').sort()).toEqual(all.filter((s) => s !== GatewaySessionStatus.Error).sort());
+  });
+
+  it('should never list the target among the sources, so a repeated call changes nothing', () => {
+    for (const transition of ['start', 'stop', 'error'] as const) expect(sourcesOf(transition)).not.toContain(TRANSITION_TARGET[transition]);
+  });
+});

@@ -1,0 +1,30 @@
+import { GatewaySessionStatus } from '@sandbox/contracts';
+
+/** The manager's notifications, and what each asks of a session's status (SPEC §4). */
+export type SessionTransition = 'start' | 'stop' | 'error';
+
+export const TRANSITION_TARGET: Record<SessionTransition, GatewaySessionStatus> = {
+  start: GatewaySessionStatus.Active,
+  stop: GatewaySessionStatus.Stopped,
+  error: GatewaySessionStatus.Error,
+};
+
+/**
+ * Statuses from which a transition changes the row: PENDING or STOPPED → ACTIVE, ACTIVE → STOPPED,
+ * any other → ERROR. A session already in the target status is left alone (idempotent, 200); any
+ * other status is a conflict (409).
+ */
+export function sourcesOf(transition: SessionTransition): GatewaySessionStatus[] {
+  switch (transition) {
+    case 'start':
+      return [GatewaySessionStatus.Pending, GatewaySessionStatus.Stopped];
+    case 'stop':
+      return [GatewaySessionStatus.Active];
+    case 'error':
+      return [GatewaySessionStatus.Pending, GatewaySessionStatus.Active, GatewaySessionStatus.Stopped];
+  }
+}
+
+export function illegalTransitionMessage(sessionId: string, transition: SessionTransition, from: GatewaySessionStatus): string {
+  return `Session ${sessionId} cannot go from ${from} to ${TRANSITION_TARGET[transition]}`;
+}

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
+import { InternalSessionsController } from './internal-sessions.controller';
+import { SessionEventsService } from './session-events.service';
+import { SessionLifecycleService } from './session-lifecycle.service';
+import { SessionsRepository } from './sessions.repository';
+import { SessionsResolver } from './sessions.resolver';
+import { SessionsService } from './sessions.service';
+
+@Module({
+  imports: [AuthModule],
+  controllers: [InternalSessionsController],
+  providers: [SessionsRepository, SessionEventsService, SessionLifecycleService, SessionsService, SessionsResolver],
+  exports: [SessionEventsService],
+})
+export class SessionsModule {}

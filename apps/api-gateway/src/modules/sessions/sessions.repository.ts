@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import { GatewaySessionStatus } from '@sandbox/contracts';
+import { PrismaService } from '../../database/prisma.service';
+import { Prisma, SessionStatus } from '../../generated/prisma/client';
+
+export interface SessionRecord {
+  id: string;
+  ownerId: string;
+  status: GatewaySessionStatus;
+  image: string;
+  errorReason: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt: Date | null;
+  stoppedAt: Date | null;
+}
+
+export interface CheckpointRecord {
+  id: string;
+  sessionId: string;
+  commitHash: string;
+  filesChanged: number;
+  messageNumber: number | null;
+  description: string | null;
+  createdAt: Date;
+}
+
+export type NewCheckpoint = Omit<CheckpointRecord, 'id' | 'createdAt'> & { createdAt?: Date };
+
+/** Prisma's enum and the contract's enum hold the same strings; this keeps the compiler honest. */
+const toRecord = <T extends { status: SessionStatus }>(row: T): T & { status: GatewaySessionStatus } => row as T & { status: GatewaySessionStatus };
+
+/** Sessions and their git checkpoints in PostgreSQL. Every owner-facing read is scoped by owner. */
+@Injectable()
+export class SessionsRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async insert(data: { id: string; ownerId: string; image: string }): Promise<SessionRecord> {
+    return toRecord(await this.prisma.session.create({ data: { ...data, status: SessionStatus.PENDING } }));
+  }
+
+  async find(id: string): Promise<SessionRecord | null> {
+    const row = await this.prisma.session.findUnique({ where: { id } });
+    return row && toRecord(row);
+  }
+
+  async findOwned(ownerId: string, id: string): Promise<SessionRecord | null> {
+    const row = await this.prisma.session.findFirst({ where: { id, ownerId } });
+    return row && toRecord(row);
+  }
+
+  async listOwned(ownerId: string, filter: { status?: GatewaySessionStatus; limit: number; offset: number }): Promise<{ sessions: SessionRecord[]; total: number }> {
+    const where: Prisma.SessionWhereInput = { ownerId, ...(filter.status ? { status: filter.status } : {}) };
+    const [rows, total] = await this.prisma.$transaction([
+      this.prisma.session.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], take: filter.limit, skip: filter.offset }),
+      this.prisma.session.count({ where }),
+    ]);
+    return { sessions: rows.map(toRecord), total };
+  }
+
+  /**
+   * One conditional UPDATE: the row changes only while its status is still one of `from`, so
+   * concurrent transitions of one session serialize on the row lock and never both apply.
+   */
+  async transition(id: string, from: GatewaySessionStatus[], to: GatewaySessionStatus, errorReason?: string | null): Promise<SessionRecord | null> {
+    const now = new Date();
+    const data: Prisma.SessionUpdateManyMutationInput = { status: to, updatedAt: now };
+    if (to === GatewaySessionStatus.Active) Object.assign(data, { startedAt: now, errorReason: null });
+    if (to === GatewaySessionStatus.Stopped) data.stoppedAt = now;
+    if (to === GatewaySessionStatus.Error) data.errorReason = errorReason ?? null;
+    const rows = await this.prisma.session.updateManyAndReturn({ where: { id, status: { in: from } }, data });
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  async deleteOwned(ownerId: string, id: string): Promise<boolean> {
+    const { count } = await this.prisma.session.deleteMany({ where: { id, ownerId } });
+    return count === 1;
+  }
+
+  /** Inserts a checkpoint unless (session, commit) exists; `created` false for a duplicate. Null for an unknown session. */
+  async recordCheckpoint(checkpoint: NewCheckpoint): Promise<{ checkpoint: CheckpointRecord; created: boolean } | null> {
+    try {
+      const { count } = await this.prisma.gitCheckpoint.createMany({ data: [checkpoint], skipDuplicates: true });
+      const row = await this.prisma.gitCheckpoint.findUnique({
+        where: { sessionId_commitHash: { sessionId: checkpoint.sessionId, commitHash: checkpoint.commitHash } },
+      });
+      return row && { checkpoint: row, created: count === 1 };
+    } catch (error) {
+      // P2003: the foreign key to sessions failed, i.e. no such session.
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003') return null;
+      throw error;
+    }
+  }
+
+  async listCheckpoints(sessionId: string, limit: number, offset: number): Promise<CheckpointRecord[]> {
+    return this.prisma.gitCheckpoint.findMany({ where: { sessionId }, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], take: limit, skip: offset });
+  }
+}

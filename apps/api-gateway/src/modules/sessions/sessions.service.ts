@@ -1,0 +1,170 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { randomUUID } from 'node:crypto';
+import { ContainerManagerClient, ServiceClientError, ServiceNotFoundError } from '@sandbox/clients';
+import { ExecResult, FileEntry, GatewaySessionStatus, Preview } from '@sandbox/contracts';
+import type { AuthenticatedUser } from '../auth/auth.types';
+import { FileEncoding } from './models/sandbox.model';
+import { sessionNotFound, SessionLifecycleService } from './session-lifecycle.service';
+import { CheckpointRecord, SessionRecord, SessionsRepository } from './sessions.repository';
+import type { CreateSessionInput, ExecInput } from './dto/graphql.inputs';
+
+/**
+ * The owner-facing session operations behind GraphQL. Every operation first resolves the session
+ * among the caller's own (another owner's id is "not found"), then asks the container-manager.
+ * Statuses are never written here except createSession's failure path: the manager reports them
+ * through the internal routes.
+ */
+@Injectable()
+export class SessionsService implements OnApplicationShutdown {
+  private readonly logger = new Logger(SessionsService.name);
+  /** Manager create calls still running, awaited at shutdown so none is cut off silently. */
+  private readonly creating = new Set<Promise<void>>();
+
+  constructor(
+    private readonly sessions: SessionsRepository,
+    private readonly lifecycle: SessionLifecycleService,
+    private readonly manager: ContainerManagerClient,
+    private readonly config: ConfigService,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([...this.creating]);
+  }
+
+  async get(user: AuthenticatedUser, id: string): Promise<SessionRecord> {
+    const session = await this.sessions.findOwned(user.id, id);
+    if (!session) throw sessionNotFound(id);
+    return session;
+  }
+
+  find(user: AuthenticatedUser, id: string): Promise<SessionRecord | null> {
+    return this.sessions.findOwned(user.id, id);
+  }
+
+  list(user: AuthenticatedUser, filter: { status?: GatewaySessionStatus; limit: number; offset: number }): Promise<{ sessions: SessionRecord[]; total: number }> {
+    return this.sessions.listOwned(user.id, filter);
+  }
+
+  /**
+   * Inserts the PENDING row and returns it at once (SPEC §6); the manager's create runs in the
+   * background and its success arrives as POST /api/internal/sessions/:id/start. A failed create
+   * turns the session to ERROR with the manager's message as reason.
+   */
+  async create(user: AuthenticatedUser, input: CreateSessionInput = {}): Promise<SessionRecord> {
+    const image = input.image ?? this.config.getOrThrow<string>('SANDBOX_IMAGE');
+    const session = await this.sessions.insert({ id: randomUUID(), ownerId: user.id, image });
+    const pending = this.createSandbox(session.id, image, input.env).finally(() => this.creating.delete(pending));
+    this.creating.add(pending);
+    return session;
+  }
+
+  async stop(user: AuthenticatedUser, id: string): Promise<SessionRecord> {
+    await this.get(user, id);
+    await this.manager.stopSession(id);
+    return this.get(user, id);
+  }
+
+  async start(user: AuthenticatedUser, id: string): Promise<SessionRecord> {
+    await this.get(user, id);
+    await this.manager.startSession(id);
+    return this.get(user, id);
+  }
+
+  /** Removes the sandbox (already gone is fine), then the row and its checkpoints. */
+  async delete(user: AuthenticatedUser, id: string): Promise<boolean> {
+    await this.get(user, id);
+    try {
+      await this.manager.deleteSession(id);
+    } catch (error) {
+      if (!(error instanceof ServiceNotFoundError)) throw error;
+    }
+    if (!(await this.sessions.deleteOwned(user.id, id))) throw sessionNotFound(id);
+    return true;
+  }
+
+  async exec(user: AuthenticatedUser, id: string, input: ExecInput): Promise<ExecResult> {
+    await this.get(user, id);
+    return this.manager.exec(id, { command: ['sh', '-c', input.command], cwd: input.cwd, env: input.env, stdin: input.stdin, timeoutMs: input.timeoutMs });
+  }
+
+  async readFile(user: AuthenticatedUser, id: string, path: string, encoding: FileEncoding): Promise<string> {
+    await this.get(user, id);
+    const bytes = await this.manager.readFile(id, path);
+    return Buffer.from(bytes).toString(encoding);
+  }
+
+  async writeFile(user: AuthenticatedUser, id: string, path: string, content: string, encoding: FileEncoding): Promise<boolean> {
+    await this.get(user, id);
+    await this.manager.writeFile(id, path, Buffer.from(content, encoding));
+    return true;
+  }
+
+  async listFiles(user: AuthenticatedUser, id: string, path: string): Promise<FileEntry[]> {
+    await this.get(user, id);
+    return (await this.manager.listFiles(id, path)).entries;
+  }
+
+  async makeDirectory(user: AuthenticatedUser, id: string, path: string): Promise<FileEntry> {
+    await this.get(user, id);
+    return this.manager.mkdir(id, path);
+  }
+
+  async moveFile(user: AuthenticatedUser, id: string, from: string, to: string): Promise<FileEntry> {
+    await this.get(user, id);
+    return this.manager.move(id, from, to);
+  }
+
+  async deleteFile(user: AuthenticatedUser, id: string, path: string): Promise<boolean> {
+    await this.get(user, id);
+    await this.manager.deleteFile(id, path);
+    return true;
+  }
+
+  /** From PostgreSQL, newest first: the gateway's own record of the timeline. */
+  async checkpoints(user: AuthenticatedUser, id: string, limit: number, offset: number): Promise<CheckpointRecord[]> {
+    await this.get(user, id);
+    return this.sessions.listCheckpoints(id, limit, offset);
+  }
+
+  /**
+   * Commits now; null when nothing changed. The checkpoint is recorded here as well as through the
+   * manager's outbox (whichever comes first wins; the other is a duplicate), so it is visible at once.
+   */
+  async commit(user: AuthenticatedUser, id: string, description?: string, messageNumber?: number): Promise<CheckpointRecord | null> {
+    await this.get(user, id);
+    const result = await this.manager.commit(id, { description, messageNumber });
+    if (!('commitHash' in result)) return null;
+    return (await this.lifecycle.recordCheckpoint(result)).checkpoint;
+  }
+
+  async restore(user: AuthenticatedUser, id: string, commitHash: string): Promise<CheckpointRecord> {
+    await this.get(user, id);
+    const checkpoint = await this.manager.restore(id, commitHash);
+    return (await this.lifecycle.recordCheckpoint(checkpoint)).checkpoint;
+  }
+
+  async registerPreview(user: AuthenticatedUser, id: string, port: number): Promise<Preview> {
+    await this.get(user, id);
+    return this.manager.registerPreview(id, port);
+  }
+
+  async previews(user: AuthenticatedUser, id: string): Promise<Preview[]> {
+    await this.get(user, id);
+    return (await this.manager.listPreviews(id)).previews;
+  }
+
+  private async createSandbox(sessionId: string, image: string, env: Record<string, string> | undefined): Promise<void> {
+    try {
+      await this.manager.createSession({ sessionId, image, env });
+    } catch (error) {
+      const reason = error instanceof ServiceClientError ? error.message : 'container-manager failed to create the sandbox';
+      this.logger.warn({ sessionId, err: error }, `sandbox creation failed: ${reason}`);
+      try {
+        await this.lifecycle.failPending(sessionId, reason);
+      } catch (failure) {
+        this.logger.error({ sessionId, err: failure }, 'could not record the failed creation');
+      }
+    }
+  }
+}

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
+import { TasksResolver } from './tasks.resolver';
+import { TasksService } from './tasks.service';
+
+/** Gateway side of tasks and jobs: GraphQL over the worker-service's REST API. */
+@Module({
+  imports: [AuthModule],
+  providers: [TasksResolver, TasksService],
+})
+export class TasksModule {}
