@@ -12,8 +12,8 @@ import { gql, startGateway, TestGateway } from './support/gateway';
 describe(TasksResolver.name, () => {
   let worker: ServiceProcess;
   let gateway: TestGateway;
-  let alice: { key: string };
-  let bob: { key: string };
+  let alice: { key: string; userId: string };
+  let bob: { key: string; userId: string };
 
   beforeAll(async () => {
     const port = await freePort();
@@ -93,6 +93,31 @@ describe(TasksResolver.name, () => {
     const cancelled = await gql<{ cancelTask: { status: string; rawStatus: string } }>(gateway, alice.key, 'mutation($id: String!) { cancelTask(taskId: $id) { status rawStatus } }', { id });
     expect(cancelled.errors).toBeUndefined();
     await waitForStatus(alice.key, id, 'FAILED').then((task) => expect(task.rawStatus).toBe('cancelled'));
+  });
+
+  it("should refuse a task or job aimed at another owner's session, as not found, and create nothing", async () => {
+    const bobsSession = await gateway.insertSession((await gateway.newUser()).userId, 'ACTIVE');
+    const before = await gql<{ tasks: { total: number } }>(gateway, alice.key, '{ tasks { total } }');
+    const task = await createTask(alice.key, { type: 'sandbox.exec', payload: { sessionId: bobsSession, command: 'id' }, priority: 'HIGH' });
+    expect(task.errors?.[0]).toMatchObject({ message: `Session ${bobsSession} not found`, extensions: { code: 'NOT_FOUND' } });
+    const job = await gql(gateway, alice.key, 'mutation($input: CreateJobInput!) { createJob(input: $input) { id } }', {
+      input: { name: 'steal', type: 'sandbox.checkpoint', payload: { sessionId: bobsSession }, cron: '* * * * *' },
+    });
+    expect(job.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const after = await gql<{ tasks: { total: number } }>(gateway, alice.key, '{ tasks { total } }');
+    expect(after.data?.tasks.total).toBe(before.data?.tasks.total);
+  });
+
+  it("should accept a task aimed at one of the caller's own sessions", async () => {
+    const own = await gateway.insertSession(alice.userId, 'ACTIVE');
+    const result = await createTask(alice.key, { type: 'sandbox.checkpoint', payload: { sessionId: own }, priority: 'LOW', maxAttempts: 1 });
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.createTask).toMatchObject({ type: 'sandbox.checkpoint', payload: { sessionId: own } });
+  });
+
+  it('should reserve platform-wide maintenance tasks for the operator', async () => {
+    const result = await createTask(alice.key, { type: 'sessions.stop-idle', payload: { idleMinutes: 1 }, priority: 'LOW' });
+    expect(result.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
   it("should pass the worker's validation message through for an unknown task type", async () => {

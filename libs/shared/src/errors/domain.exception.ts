@@ -27,6 +27,10 @@ export class DomainException extends Error {
     return new DomainException(ErrorCode.BadRequest, message);
   }
 
+  static forbidden(message: string): DomainException {
+    return new DomainException(ErrorCode.Forbidden, message);
+  }
+
   static conflict(message: string): DomainException {
     return new DomainException(ErrorCode.Conflict, message);
   }

@@ -11,6 +11,6 @@ import { SessionsService } from './sessions.service';
   imports: [AuthModule],
   controllers: [InternalSessionsController],
   providers: [SessionsRepository, SessionEventsService, SessionLifecycleService, SessionsService, SessionsResolver],
-  exports: [SessionEventsService],
+  exports: [SessionEventsService, SessionsService],
 })
 export class SessionsModule {}

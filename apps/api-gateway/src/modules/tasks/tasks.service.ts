@@ -8,16 +8,21 @@ import {
   rawTaskStatuses,
   Task,
   TaskEvent,
+  TaskType,
   WorkerErrors,
 } from '@sandbox/contracts';
 import { ServiceNotFoundError, WorkerClient } from '@sandbox/clients';
 import { DomainException } from '@sandbox/shared';
+import { SessionsService } from '../sessions/sessions.service';
 import type { AuthenticatedUser } from '../auth/auth.types';
 import { CreateJobInput, CreateTaskInput, TasksArgs } from './dto/task.inputs';
 import { JobModel, TaskEventModel, TaskModel, TaskPageModel } from './models/task.model';
 import { parseServerSentEvents } from './server-sent-events';
 
 const date = (value: string | null): Date | null => (value ? new Date(value) : null);
+
+/** Task types that act on every session of the platform: run by the operator (worker REST), not by API keys. */
+const OPERATOR_TASK_TYPES: ReadonlySet<string> = new Set([TaskType.SessionsStopIdle]);
 
 export function toTaskModel(task: Task): TaskModel {
   return {
@@ -64,9 +69,13 @@ export function toJobModel(job: Job): JobModel {
  */
 @Injectable()
 export class TasksService {
-  constructor(private readonly worker: WorkerClient) {}
+  constructor(
+    private readonly worker: WorkerClient,
+    private readonly sessions: SessionsService,
+  ) {}
 
   async createTask(user: AuthenticatedUser, input: CreateTaskInput): Promise<TaskModel> {
+    await this.authorizePayload(user, input.type, input.payload);
     const task = await this.worker.createTask({
       type: input.type,
       payload: input.payload ?? {},
@@ -98,6 +107,7 @@ export class TasksService {
   }
 
   async createJob(user: AuthenticatedUser, input: CreateJobInput): Promise<JobModel> {
+    await this.authorizePayload(user, input.type, input.payload);
     const job = await this.worker.createJob({
       name: input.name,
       type: input.type,
@@ -160,6 +170,21 @@ export class TasksService {
       [Symbol.asyncIterator]: () => iterator,
     };
     return iterator;
+  }
+
+  /**
+   * A task acts with the platform's internal key, so the gateway decides what an API key may aim it
+   * at: a `sessionId` in the payload must be one of the caller's sessions (another owner's behaves as
+   * not found), and platform-wide maintenance types are refused.
+   */
+  private async authorizePayload(user: AuthenticatedUser, type: string, payload: Record<string, unknown> | undefined): Promise<void> {
+    if (OPERATOR_TASK_TYPES.has(type)) {
+      throw DomainException.forbidden(`Task type ${type} acts on every session and is reserved for the platform operator`);
+    }
+    const sessionId = payload?.sessionId;
+    if (sessionId === undefined) return;
+    if (typeof sessionId !== 'string') throw DomainException.badRequest('payload.sessionId must be a string');
+    await this.sessions.get(user, sessionId);
   }
 
   private async ownTask(user: AuthenticatedUser, taskId: string): Promise<Task> {
