@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     .sort();
   const reports: BenchReport[] = [];
   for (const file of files) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- benchmarks are found at run time
     const bench = (require(join(__dirname, file)) as { benchmark: Benchmark }).benchmark;
     process.stdout.write(`==> ${bench.name} ... `);
     const started = Date.now();

@@ -2,6 +2,16 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ServiceClientsModule } from '@sandbox/clients';
 import { HealthModule, LoggingModule, MetricsModule, serviceConfigModule } from '@sandbox/shared';
 import { ManagerEnvironment } from './config/environment';
+import { ManagerConfigModule } from './config/manager-config.module';
+import { DatabaseModule } from './database/database.module';
+import { ExecModule } from './modules/exec/exec.module';
+import { FilesModule } from './modules/files/files.module';
+import { GIT_MIGRATIONS, GitModule } from './modules/git/git.module';
+import { ManagerHealthChecks } from './modules/health/manager-health.checks';
+import { OUTBOX_MIGRATIONS, OutboxModule } from './modules/outbox/outbox.module';
+import { PREVIEW_MIGRATIONS } from './modules/previews/previews.migrations';
+import { PreviewsModule } from './modules/previews/previews.module';
+import { SESSION_MIGRATIONS, SessionsModule } from './modules/sessions/sessions.module';
 
 @Module({})
 export class AppModule {
@@ -9,7 +19,21 @@ export class AppModule {
   static forRoot(): DynamicModule {
     return {
       module: AppModule,
-      imports: [serviceConfigModule(ManagerEnvironment), LoggingModule.forService('container-manager'), MetricsModule.forService('container-manager'), ServiceClientsModule, HealthModule.register()],
+      imports: [
+        serviceConfigModule(ManagerEnvironment),
+        LoggingModule.forService('container-manager'),
+        MetricsModule.forService('container-manager'),
+        ServiceClientsModule,
+        DatabaseModule.forRoot([SESSION_MIGRATIONS, OUTBOX_MIGRATIONS, GIT_MIGRATIONS, PREVIEW_MIGRATIONS]),
+        ManagerConfigModule,
+        OutboxModule,
+        SessionsModule,
+        ExecModule,
+        FilesModule,
+        GitModule,
+        PreviewsModule,
+        HealthModule.register({ checks: ManagerHealthChecks }),
+      ],
     };
   }
 }

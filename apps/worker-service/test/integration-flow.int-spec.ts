@@ -20,9 +20,11 @@ describe('scripts/integration-flow.mjs', () => {
   });
 
   it('should pass every step of the seed flow against a running worker', async () => {
-    const { stdout } = await run(process.execPath, [join(REPO_ROOT, 'scripts/integration-flow.mjs')], { env: { ...process.env, WORKER_SERVICE_URL: worker.url, INTERNAL_SERVICE_KEY: internalKey() }, timeout: 60_000 });
+    const { stdout } = await run(process.execPath, [join(REPO_ROOT, 'scripts/integration-flow.mjs')], { env: { ...process.env, WORKER_SERVICE_URL: worker.url, INTERNAL_SERVICE_KEY: internalKey(), API_GATEWAY_URL: '' }, timeout: 60_000 });
     expect(stdout).toContain('checks passed');
     expect(stdout).not.toContain('FAILED');
+    // Worker-only mode: no API_GATEWAY_URL, no GraphQL part.
+    expect(stdout).not.toContain('gateway GraphQL');
   });
 
   it('should fail when the worker does not answer', async () => {

@@ -18,3 +18,5 @@ export function containerName(sessionId: string): string {
 export const SESSION_LABEL = 'sandbox.session-id';
 export const MANAGED_LABEL = 'sandbox.managed';
 export const TEST_LABEL = 'sandbox.test';
+/** Which manager (by data directory) owns a container: reconciliation only touches its own. */
+export const MANAGER_LABEL = 'sandbox.manager-id';

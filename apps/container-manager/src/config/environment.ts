@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsString, Matches, Min } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsString, Matches, Max, Min } from 'class-validator';
 import { BaseEnvironment } from '@sandbox/shared';
 
 export class ManagerEnvironment extends BaseEnvironment {
@@ -18,12 +18,134 @@ export class ManagerEnvironment extends BaseEnvironment {
   @Matches(/^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, { message: 'PREVIEW_DOMAIN must be a lower-case domain name' })
   PREVIEW_DOMAIN = 'preview.localhost';
 
+  /** Port in the preview URLs handed out (a reverse proxy in front may differ from PORT); 0 means PORT. */
+  @Type(() => Number)
+  @IsInt({ message: 'PREVIEW_PUBLIC_PORT must be an integer' })
+  @Min(0, { message: 'PREVIEW_PUBLIC_PORT must be between 0 and 65535' })
+  @Max(65535, { message: 'PREVIEW_PUBLIC_PORT must be between 0 and 65535' })
+  PREVIEW_PUBLIC_PORT = 0;
+
   @IsString({ message: 'DOCKER_HOST must be a unix:// or tcp:// address' })
   @Matches(/^(unix|tcp|http):\/\/\S+$/, { message: 'DOCKER_HOST must be a unix:// or tcp:// address' })
   DOCKER_HOST = 'unix:///var/run/docker.sock';
 
+  /** Upper bound of the outbox's exponential backoff between two delivery attempts. */
   @Type(() => Number)
   @IsInt({ message: 'GATEWAY_NOTIFY_MAX_DELAY_MS must be an integer' })
   @Min(100, { message: 'GATEWAY_NOTIFY_MAX_DELAY_MS must be at least 100' })
   GATEWAY_NOTIFY_MAX_DELAY_MS = 30_000;
+
+  /** First retry delay of the outbox; doubled on every failed attempt (with jitter). */
+  @Type(() => Number)
+  @IsInt({ message: 'OUTBOX_BACKOFF_BASE_MS must be an integer' })
+  @Min(10, { message: 'OUTBOX_BACKOFF_BASE_MS must be at least 10' })
+  OUTBOX_BACKOFF_BASE_MS = 500;
+
+  /** How often the outbox looks for due messages when nothing wakes it. */
+  @Type(() => Number)
+  @IsInt({ message: 'OUTBOX_POLL_MS must be an integer' })
+  @Min(10, { message: 'OUTBOX_POLL_MS must be at least 10' })
+  OUTBOX_POLL_MS = 1_000;
+
+  /** Docker network the sandboxes join (bridge, inter-container traffic off, host blocked). */
+  @IsString({ message: 'SANDBOX_NETWORK must be a docker network name' })
+  @Matches(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/, { message: 'SANDBOX_NETWORK must be a docker network name' })
+  SANDBOX_NETWORK = 'sandbox-net';
+
+  /** `true` labels every container `sandbox.test=true` so the test command can find leftovers. */
+  @IsIn(['true', 'false'], { message: 'SANDBOX_TEST_LABEL must be true or false' })
+  SANDBOX_TEST_LABEL = 'false';
+
+  /** Owner tag on containers; reconciliation only touches containers carrying it. Default: derived from DATA_DIR. */
+  @IsString({ message: 'SANDBOX_MANAGER_ID must be a string' })
+  @Matches(/^[a-zA-Z0-9_.-]{0,64}$/, { message: 'SANDBOX_MANAGER_ID must be at most 64 letters, digits, dots, dashes or underscores' })
+  SANDBOX_MANAGER_ID = '';
+
+  @Type(() => Number)
+  @IsInt({ message: 'SANDBOX_DEFAULT_MEMORY_MB must be an integer' })
+  @Min(64, { message: 'SANDBOX_DEFAULT_MEMORY_MB must be at least 64' })
+  SANDBOX_DEFAULT_MEMORY_MB = 512;
+
+  @Type(() => Number)
+  @IsInt({ message: 'SANDBOX_MAX_MEMORY_MB must be an integer' })
+  @Min(64, { message: 'SANDBOX_MAX_MEMORY_MB must be at least 64' })
+  SANDBOX_MAX_MEMORY_MB = 4_096;
+
+  @Type(() => Number)
+  @IsNumber({}, { message: 'SANDBOX_DEFAULT_CPU must be a number' })
+  @Min(0.1, { message: 'SANDBOX_DEFAULT_CPU must be at least 0.1' })
+  SANDBOX_DEFAULT_CPU = 1;
+
+  @Type(() => Number)
+  @IsNumber({}, { message: 'SANDBOX_MAX_CPU must be a number' })
+  @Min(0.1, { message: 'SANDBOX_MAX_CPU must be at least 0.1' })
+  SANDBOX_MAX_CPU = 2;
+
+  @Type(() => Number)
+  @IsInt({ message: 'SANDBOX_PIDS_LIMIT must be an integer' })
+  @Min(16, { message: 'SANDBOX_PIDS_LIMIT must be at least 16' })
+  @Max(32_768, { message: 'SANDBOX_PIDS_LIMIT must be at most 32768' })
+  SANDBOX_PIDS_LIMIT = 512;
+
+  /** Size of the sandbox's writable /tmp (tmpfs, counted in its memory); the root filesystem is read-only. */
+  @Type(() => Number)
+  @IsInt({ message: 'SANDBOX_TMPFS_MB must be an integer' })
+  @Min(8, { message: 'SANDBOX_TMPFS_MB must be at least 8' })
+  SANDBOX_TMPFS_MB = 256;
+
+  /** json-file log cap of a sandbox container (one file). */
+  @IsString({ message: 'SANDBOX_LOG_MAX_SIZE must be a size like 1m' })
+  @Matches(/^[1-9][0-9]{0,5}[kmg]$/, { message: 'SANDBOX_LOG_MAX_SIZE must be a size like 512k, 1m or 1g' })
+  SANDBOX_LOG_MAX_SIZE = '1m';
+
+  @Type(() => Number)
+  @IsInt({ message: 'SANDBOX_STOP_TIMEOUT_S must be an integer' })
+  @Min(0, { message: 'SANDBOX_STOP_TIMEOUT_S must be at least 0' })
+  SANDBOX_STOP_TIMEOUT_S = 5;
+
+  @Type(() => Number)
+  @IsInt({ message: 'EXEC_DEFAULT_TIMEOUT_MS must be an integer' })
+  @Min(100, { message: 'EXEC_DEFAULT_TIMEOUT_MS must be at least 100' })
+  EXEC_DEFAULT_TIMEOUT_MS = 30_000;
+
+  @Type(() => Number)
+  @IsInt({ message: 'EXEC_MAX_TIMEOUT_MS must be an integer' })
+  @Min(100, { message: 'EXEC_MAX_TIMEOUT_MS must be at least 100' })
+  EXEC_MAX_TIMEOUT_MS = 600_000;
+
+  /** Per stream (stdout, stderr) of one exec; the rest is dropped and `truncated` set. */
+  @Type(() => Number)
+  @IsInt({ message: 'EXEC_OUTPUT_LIMIT_BYTES must be an integer' })
+  @Min(1_024, { message: 'EXEC_OUTPUT_LIMIT_BYTES must be at least 1024' })
+  EXEC_OUTPUT_LIMIT_BYTES = 1_048_576;
+
+  /** Largest file read or written through the files API (413 above). */
+  @Type(() => Number)
+  @IsInt({ message: 'FILE_MAX_BYTES must be an integer' })
+  @Min(1_024, { message: 'FILE_MAX_BYTES must be at least 1024' })
+  FILE_MAX_BYTES = 26_214_400;
+
+  /** Quiet period after the last workspace change before the automatic checkpoint is taken. */
+  @Type(() => Number)
+  @IsInt({ message: 'GIT_AUTOCOMMIT_DEBOUNCE_MS must be an integer' })
+  @Min(10, { message: 'GIT_AUTOCOMMIT_DEBOUNCE_MS must be at least 10' })
+  GIT_AUTOCOMMIT_DEBOUNCE_MS = 500;
+
+  /** Longest an automatic checkpoint waits under continuous changes (one per burst, bursts capped). */
+  @Type(() => Number)
+  @IsInt({ message: 'GIT_AUTOCOMMIT_MAX_WAIT_MS must be an integer' })
+  @Min(10, { message: 'GIT_AUTOCOMMIT_MAX_WAIT_MS must be at least 10' })
+  GIT_AUTOCOMMIT_MAX_WAIT_MS = 5_000;
+
+  /** Largest unified diff returned by GET .../git/diff; longer diffs are cut and flagged `truncated`. */
+  @Type(() => Number)
+  @IsInt({ message: 'GIT_DIFF_MAX_BYTES must be an integer' })
+  @Min(1_024, { message: 'GIT_DIFF_MAX_BYTES must be at least 1024' })
+  GIT_DIFF_MAX_BYTES = 1_048_576;
+
+  /** A git command producing no output for this long is killed (huge workspaces, stuck disks). */
+  @Type(() => Number)
+  @IsInt({ message: 'GIT_COMMAND_TIMEOUT_MS must be an integer' })
+  @Min(1_000, { message: 'GIT_COMMAND_TIMEOUT_MS must be at least 1000' })
+  GIT_COMMAND_TIMEOUT_MS = 120_000;
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { Migration, MIGRATIONS } from './migration';
  * module is built, so repositories can prepare statements in their constructors.
  */
 @Injectable()
-export class DatabaseService implements OnModuleDestroy {
+export class DatabaseService implements OnApplicationShutdown {
   private readonly logger = new Logger(DatabaseService.name);
   readonly db: Database.Database;
 
@@ -30,7 +30,8 @@ export class DatabaseService implements OnModuleDestroy {
     return this.db.transaction(fn)();
   }
 
-  onModuleDestroy(): void {
+  /** Closed last (after the HTTP server has drained), so in-flight requests can still write. */
+  onApplicationShutdown(): void {
     if (this.db.open) this.db.close();
   }
 

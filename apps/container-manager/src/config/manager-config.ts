@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { createHash } from 'node:crypto';
+import type { ManagerEnvironment } from './environment';
+
+/** Typed, validated settings of the container-manager, read once at boot. */
+@Injectable()
+export class ManagerConfig {
+  readonly dataDir: string;
+  readonly dockerHost: string;
+  readonly defaultImage: string;
+  readonly network: string;
+  readonly testLabel: boolean;
+  readonly managerId: string;
+  readonly defaultMemoryMb: number;
+  readonly maxMemoryMb: number;
+  readonly defaultCpu: number;
+  readonly maxCpu: number;
+  readonly pidsLimit: number;
+  readonly tmpfsMb: number;
+  readonly logMaxSize: string;
+  readonly stopTimeoutS: number;
+  readonly execDefaultTimeoutMs: number;
+  readonly execMaxTimeoutMs: number;
+  readonly execOutputLimitBytes: number;
+  readonly fileMaxBytes: number;
+  readonly outboxBaseDelayMs: number;
+  readonly outboxMaxDelayMs: number;
+  readonly outboxPollMs: number;
+
+  constructor(config: ConfigService<ManagerEnvironment, true>) {
+    const get = <K extends keyof ManagerEnvironment>(key: K): ManagerEnvironment[K] => config.get(key, { infer: true });
+    this.dataDir = get('DATA_DIR');
+    this.dockerHost = get('DOCKER_HOST');
+    this.defaultImage = get('SANDBOX_IMAGE');
+    this.network = get('SANDBOX_NETWORK');
+    this.testLabel = get('SANDBOX_TEST_LABEL') === 'true';
+    this.managerId = get('SANDBOX_MANAGER_ID') || createHash('sha256').update(this.dataDir).digest('hex').slice(0, 16);
+    this.defaultMemoryMb = get('SANDBOX_DEFAULT_MEMORY_MB');
+    this.maxMemoryMb = Math.max(get('SANDBOX_MAX_MEMORY_MB'), this.defaultMemoryMb);
+    this.defaultCpu = get('SANDBOX_DEFAULT_CPU');
+    this.maxCpu = Math.max(get('SANDBOX_MAX_CPU'), this.defaultCpu);
+    this.pidsLimit = get('SANDBOX_PIDS_LIMIT');
+    this.tmpfsMb = get('SANDBOX_TMPFS_MB');
+    this.logMaxSize = get('SANDBOX_LOG_MAX_SIZE');
+    this.stopTimeoutS = get('SANDBOX_STOP_TIMEOUT_S');
+    this.execMaxTimeoutMs = get('EXEC_MAX_TIMEOUT_MS');
+    this.execDefaultTimeoutMs = Math.min(get('EXEC_DEFAULT_TIMEOUT_MS'), this.execMaxTimeoutMs);
+    this.execOutputLimitBytes = get('EXEC_OUTPUT_LIMIT_BYTES');
+    this.fileMaxBytes = get('FILE_MAX_BYTES');
+    this.outboxBaseDelayMs = get('OUTBOX_BACKOFF_BASE_MS');
+    this.outboxMaxDelayMs = Math.max(get('GATEWAY_NOTIFY_MAX_DELAY_MS'), this.outboxBaseDelayMs);
+    this.outboxPollMs = get('OUTBOX_POLL_MS');
+  }
+}

@@ -1,0 +1,102 @@
+import { capDiff, isCommitSummary, isNothingToCommit, onlyUnstageableNestedRepos, parseBinaryFiles, parseRawGitlinks, parseDiffTree, parseStatusV2 } from './git-output';
+
+const HASH = 'a'.repeat(40);
+
+describe('parseStatusV2', () => {
+  it('should read the head, changed, renamed, unmerged and untracked records with paths containing spaces and dashes', () => {
+    const output = [
+      `# branch.oid ${HASH}`,
+      '# branch.head main',
+      `1 .M N... 100644 100644 100644 ${HASH} ${HASH} src/a file.ts`,
+      `2 R. N... 100644 100644 100644 ${HASH} ${HASH} R100 new name`,
+      'old name',
+      `u UU N... 100644 100644 100644 100644 ${HASH} ${HASH} ${HASH} conflict.txt`,
+      '? --upload-pack=touch marker',
+      '! ignored.log',
+      '',
+    ].join('\0');
+    expect(parseStatusV2(output)).toEqual({
+      head: HASH,
+      files: [
+        { path: 'src/a file.ts', index: ' ', workingDir: 'M' },
+        { path: 'new name', index: 'R', workingDir: ' ' },
+        { path: 'conflict.txt', index: 'U', workingDir: 'U' },
+        { path: '--upload-pack=touch marker', index: '?', workingDir: '?' },
+      ],
+    });
+  });
+
+  it('should report no head before the first commit', () => {
+    expect(parseStatusV2('# branch.oid (initial)\0# branch.head main\0').head).toBeNull();
+  });
+
+  it('should refuse output it does not understand', () => {
+    expect(() => parseStatusV2('X weird\0')).toThrow(/unexpected git status record/);
+  });
+});
+
+describe('parseBinaryFiles', () => {
+  it('should list only the files numstat reports as binary', () => {
+    expect(parseBinaryFiles('3\t1\ttext.txt\0-\t-\timage.png\0-\t-\tdir/with\ttab.bin\0')).toEqual(['image.png', 'dir/with\ttab.bin']);
+  });
+});
+
+describe('parseDiffTree', () => {
+  it('should split the commit id from the changed paths', () => {
+    expect(parseDiffTree(`${HASH}\0a.txt\0-dash\0`)).toEqual({ commit: HASH, paths: ['a.txt', '-dash'] });
+  });
+
+  it('should refuse output without a commit id', () => {
+    expect(() => parseDiffTree('a.txt\0')).toThrow(/unexpected git diff-tree output/);
+  });
+});
+
+describe('capDiff', () => {
+  it('should keep a diff within the limit untouched', () => {
+    expect(capDiff('line\n', 100)).toEqual({ diff: 'line\n', truncated: false });
+  });
+
+  it('should cut at the last full line within the limit', () => {
+    expect(capDiff('aaaa\nbbbb\ncccc\n', 12)).toEqual({ diff: 'aaaa\nbbbb\n', truncated: true });
+  });
+
+  it('should never end in half a multi-byte character', () => {
+    const { diff, truncated } = capDiff('ééééé', 5);
+    expect(truncated).toBe(true);
+    expect(diff).toBe('éé');
+    expect(Buffer.byteLength(diff)).toBeLessThanOrEqual(5);
+  });
+});
+
+describe('isNothingToCommit', () => {
+  it('should recognise git refusing an empty commit, and nothing else', () => {
+    expect(isNothingToCommit('On branch main\nnothing to commit, working tree clean\n')).toBe(true);
+    expect(isNothingToCommit('fatal: unable to write new index file')).toBe(false);
+  });
+});
+
+describe('onlyUnstageableNestedRepos', () => {
+  it('should accept nested repositories without a commit as the only errors', () => {
+    expect(onlyUnstageableNestedRepos("add 'a'\nerror: 'sub/' does not have a commit checked out\n")).toBe(true);
+  });
+
+  it('should not hide any other error', () => {
+    expect(onlyUnstageableNestedRepos("error: 'sub/' does not have a commit checked out\nerror: open(\"x\"): Permission denied\n")).toBe(false);
+    expect(onlyUnstageableNestedRepos('')).toBe(false);
+  });
+});
+
+describe('isCommitSummary', () => {
+  it('should recognise the summary line of a new commit, whatever its message says', () => {
+    expect(isCommitSummary('[main (root-commit) 109d641] -starts with dash\n 4 files changed')).toBe(true);
+    expect(isCommitSummary('[main 033b4ea] nothing to commit\n')).toBe(true);
+    expect(isCommitSummary('On branch main\nnothing to commit, working tree clean\n')).toBe(false);
+  });
+});
+
+describe('parseRawGitlinks', () => {
+  it('should pick the paths staged as gitlinks, names with newlines included', () => {
+    const raw = [`:000000 100644 ${'0'.repeat(40)} ${HASH} A`, 'file.txt', `:000000 160000 ${'0'.repeat(40)} ${HASH} A`, "nested\nadd 'src/", `:100644 000000 ${HASH} ${'0'.repeat(40)} D`, 'old.txt', ''].join('\0');
+    expect(parseRawGitlinks(raw)).toEqual(["nested\nadd 'src/"]);
+  });
+});

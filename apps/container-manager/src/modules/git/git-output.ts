@@ -1,0 +1,135 @@
+import type { GitStatusEntry } from '@sandbox/contracts';
+
+/**
+ * Parsers of git's machine-readable (`-z`, NUL-separated) output. Paths are whatever the sandbox
+ * named its files, so nothing here splits on newlines or spaces, and nothing is unquoted.
+ */
+
+export interface ParsedStatus {
+  head: string | null;
+  files: GitStatusEntry[];
+}
+
+/** `git status --porcelain=v2 --branch -z`: `# branch.oid <hash|(initial)>` header, then one record per path. */
+export function parseStatusV2(output: string): ParsedStatus {
+  const records = output.split('\0');
+  let head: string | null = null;
+  const files: GitStatusEntry[] = [];
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i];
+    if (record.length === 0) continue;
+    if (record.startsWith('# ')) {
+      const match = /^# branch\.oid ([0-9a-f]{40})$/.exec(record);
+      if (match) head = match[1];
+      continue;
+    }
+    const kind = record[0];
+    switch (kind) {
+      case '1':
+        // 1 XY sub mH mI mW hH hI path
+        files.push(entry(fieldsAfter(record, 8), record.slice(2, 4)));
+        break;
+      case '2':
+        // 2 XY sub mH mI mW hH hI Xscore path, then the original path as its own record
+        files.push(entry(fieldsAfter(record, 9), record.slice(2, 4)));
+        i++;
+        break;
+      case 'u':
+        // u XY sub m1 m2 m3 mW h1 h2 h3 path
+        files.push(entry(fieldsAfter(record, 10), record.slice(2, 4)));
+        break;
+      case '?':
+        files.push({ path: record.slice(2), index: '?', workingDir: '?' });
+        break;
+      case '!':
+        break;
+      default:
+        throw new Error(`unexpected git status record: ${JSON.stringify(record.slice(0, 40))}`);
+    }
+  }
+  return { head, files };
+}
+
+/** The rest of a record after `count` space-separated fields: the path, which may contain spaces. */
+function fieldsAfter(record: string, count: number): string {
+  let index = 0;
+  for (let i = 0; i < count; i++) {
+    index = record.indexOf(' ', index) + 1;
+    if (index === 0) throw new Error(`truncated git status record: ${JSON.stringify(record.slice(0, 40))}`);
+  }
+  return record.slice(index);
+}
+
+/** v2 writes `.` for "unchanged"; the contract keeps v1's space, which simple-git users expect too. */
+function entry(path: string, xy: string): GitStatusEntry {
+  const letter = (c: string) => (c === '.' ? ' ' : c);
+  return { path, index: letter(xy[0]), workingDir: letter(xy[1]) };
+}
+
+/** `git diff --numstat -z`: `added\tdeleted\tpath\0`; binary files report `-\t-`. Renames are off. */
+export function parseBinaryFiles(numstat: string): string[] {
+  const binary: string[] = [];
+  for (const record of numstat.split('\0')) {
+    const match = /^-\t-\t(.+)$/s.exec(record);
+    if (match) binary.push(match[1]);
+  }
+  return binary;
+}
+
+/** `git diff-tree -r -z --name-only <commit>`: the commit id, then one path per record. */
+export function parseDiffTree(output: string): { commit: string; paths: string[] } {
+  const [commit, ...paths] = output.split('\0').filter((record) => record.length > 0);
+  if (!commit || !/^[0-9a-f]{40}$/.test(commit)) throw new Error(`unexpected git diff-tree output: ${JSON.stringify(output.slice(0, 60))}`);
+  return { commit, paths };
+}
+
+/** NUL-separated path list (`--name-only -z`). */
+export function parsePathList(output: string): string[] {
+  return output.split('\0').filter((record) => record.length > 0);
+}
+
+/**
+ * Cuts a diff to at most `maxBytes` of UTF-8, at the end of a line when one fits, so a client never
+ * receives half a multi-byte character or half a hunk header.
+ */
+export function capDiff(diff: string, maxBytes: number): { diff: string; truncated: boolean } {
+  const bytes = Buffer.from(diff, 'utf8');
+  if (bytes.length <= maxBytes) return { diff, truncated: false };
+  const head = bytes.subarray(0, maxBytes);
+  const lastNewline = head.lastIndexOf(0x0a);
+  const cut = lastNewline > 0 ? head.subarray(0, lastNewline + 1) : head;
+  // A cut inside a multi-byte character decodes to U+FFFD; drop it.
+  return { diff: cut.toString('utf8').replace(/\uFFFD$/, ''), truncated: true };
+}
+
+/** First line of `git commit` output when a commit was made: `[main 1a2b3c4] message`. */
+export function isCommitSummary(output: string): boolean {
+  return /^\[[^\]\s]+ (\(root-commit\) )?[0-9a-f]{4,40}\] /.test(output);
+}
+
+/** Git's commit refusal when the index equals HEAD (LC_ALL=C keeps the wording stable). */
+export function isNothingToCommit(message: string): boolean {
+  return /nothing to commit|nothing added to commit|no changes added to commit/.test(message);
+}
+
+/**
+ * `add --ignore-errors` exits 1 when a nested repository has no commit (git cannot record it as a
+ * gitlink). Everything else was staged; any other error is real.
+ */
+export function onlyUnstageableNestedRepos(message: string): boolean {
+  const errors = message.split('\n').filter((line) => line.startsWith('error:') || line.startsWith('fatal:'));
+  return errors.length > 0 && errors.every((line) => /^error: '.*' does not have a commit checked out$/.test(line) || line === 'fatal: adding files failed');
+}
+
+/** `git diff --raw -z`: `:oldmode newmode oldsha newsha status\0path\0`; the paths whose new mode is a gitlink. */
+export function parseRawGitlinks(raw: string): string[] {
+  const records = raw.split('\0');
+  const gitlinks: string[] = [];
+  for (let i = 0; i + 1 < records.length; i += 2) {
+    const header = records[i];
+    if (!header.startsWith(':')) break;
+    const newMode = header.slice(1).split(' ')[1];
+    if (newMode === '160000') gitlinks.push(records[i + 1]);
+  }
+  return gitlinks;
+}

@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { AutoCommitScheduler } from './auto-commit.scheduler';
+import { CheckpointsRepository } from './checkpoints.repository';
+import { GitController } from './git.controller';
+import { GitRepository } from './git.repository';
+import { GitService } from './git.service';
+import { WorkspaceOwnershipRepository } from './workspace-ownership.repository';
+
+export { GIT_MIGRATIONS } from './git.migrations';
+
+/**
+ * Git checkpoint timeline of every session. Needs (from elsewhere): DatabaseService (global),
+ * OutboxService (global), SessionEvents and SessionsService (the global sessions module).
+ */
+@Module({
+  controllers: [GitController],
+  providers: [GitRepository, CheckpointsRepository, WorkspaceOwnershipRepository, GitService, AutoCommitScheduler],
+  exports: [GitService],
+})
+export class GitModule {}

@@ -1,0 +1,245 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { existsSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { GitError, simpleGit, SimpleGit } from 'simple-git';
+import { capDiff, isCommitSummary, isNothingToCommit, onlyUnstageableNestedRepos, ParsedStatus, parseBinaryFiles, parseRawGitlinks, parseDiffTree, parsePathList, parseStatusV2 } from './git-output';
+
+/** A session's repository: metadata outside the sandbox's reach, work tree = the (hostile) workspace. */
+export interface RepoLocation {
+  gitDir: string;
+  workTree: string;
+}
+
+export interface CommitResult {
+  commitHash: string;
+  filesChanged: number;
+}
+
+export interface DiffResult {
+  diff: string;
+  truncated: boolean;
+  binaryFiles: string[];
+}
+
+/**
+ * The only configuration git ever reads for a session. Written by us into a git dir the sandbox
+ * cannot reach; system and global config are switched off by the environment below, so nothing
+ * planted in the workspace (a `.git/config`, `.gitattributes` naming filter or diff drivers, a
+ * nested repository) can name a program for git to run. Each line closes one door:
+ */
+export const FIXED_GIT_CONFIG = `[core]
+\trepositoryformatversion = 0
+\tbare = false
+\tfilemode = true
+\tsymlinks = true
+\t# no hook ever runs, whatever a hooks directory contains
+\thooksPath = /dev/null
+\tfsmonitor = false
+\tuntrackedCache = false
+\tautocrlf = false
+\tsafecrlf = false
+\tlogAllRefUpdates = false
+\tprotectNTFS = true
+\tprotectHFS = true
+\t# larger files are stored without delta search and diffed as binary: bounded CPU and diff size
+\tbigFileThreshold = 16m
+\tlooseCompression = 1
+\tquotePath = false
+[gc]
+\tauto = 0
+[maintenance]
+\tauto = false
+[protocol]
+\tallow = never
+[diff]
+\t# nested repositories are never entered (status/diff would run git inside them)
+\tignoreSubmodules = all
+\trenames = false
+[status]
+\tsubmoduleSummary = false
+\trenames = false
+[submodule]
+\trecurse = false
+[commit]
+\tgpgSign = false
+[user]
+\tname = Sandbox Checkpoint
+\temail = checkpoints@sandbox.invalid
+[init]
+\tdefaultBranch = main
+`;
+
+const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+
+/**
+ * Every git invocation of the manager. Git runs on the host as the manager's user, so the rules are:
+ * explicit GIT_DIR/GIT_WORK_TREE (never discovery, so a planted `.git` is just a directory), a fixed
+ * config (above), no system/global config, an empty HOME, no hooks, and simple-git's unsafe-argument
+ * checks left on. Only commands that print are used on the hot path: simple-git waits 50 ms extra
+ * after a silent one.
+ */
+@Injectable()
+export class GitRepository {
+  private readonly logger = new Logger(GitRepository.name);
+  private readonly home: string;
+  private readonly timeoutMs: number;
+
+  constructor(config: ConfigService) {
+    this.home = join(config.getOrThrow<string>('DATA_DIR'), 'git', '.home');
+    this.timeoutMs = config.get<number>('GIT_COMMAND_TIMEOUT_MS') ?? 120_000;
+  }
+
+  isInitialized(repo: RepoLocation): boolean {
+    return existsSync(join(repo.gitDir, 'HEAD'));
+  }
+
+  workTreeExists(repo: RepoLocation): boolean {
+    return existsSync(repo.workTree);
+  }
+
+  /** Creates the repository (idempotent) and (re)writes its fixed config. */
+  async init(repo: RepoLocation): Promise<void> {
+    await mkdir(this.home, { recursive: true, mode: 0o700 });
+    await mkdir(dirname(repo.gitDir), { recursive: true, mode: 0o700 });
+    if (!this.isInitialized(repo)) {
+      await this.git(repo, dirname(repo.gitDir), false).raw(['init', '--bare', '--initial-branch=main', repo.gitDir]);
+      // The template's sample hooks are inert (hooksPath points elsewhere), but nothing to run is better.
+      await rm(join(repo.gitDir, 'hooks'), { recursive: true, force: true });
+    }
+    const temp = join(repo.gitDir, 'config.tmp');
+    await writeFile(temp, FIXED_GIT_CONFIG, { mode: 0o600 });
+    await rename(temp, join(repo.gitDir, 'config'));
+  }
+
+  async remove(repo: RepoLocation): Promise<void> {
+    await rm(repo.gitDir, { recursive: true, force: true });
+  }
+
+  /**
+   * Stages the whole work tree (honouring .gitignore). Returns whether anything was staged.
+   *
+   * Nested repositories (a directory with its own `.git`) are left out entirely. Git would record
+   * one as a gitlink, and the next `add` then runs `git status` INSIDE it, with its own (planted)
+   * config: fsmonitor, filters... So any gitlink the add just created is dropped from the index
+   * again before anything else runs; one without a commit cannot even be added and is skipped.
+   */
+  async stageAll(repo: RepoLocation): Promise<boolean> {
+    const git = this.git(repo);
+    let output: string;
+    try {
+      output = await git.raw(['add', '--all', '--verbose', '--ignore-errors']);
+    } catch (error) {
+      if (!(error instanceof GitError && onlyUnstageableNestedRepos(error.message))) throw error;
+      output = error.message;
+    }
+    if (output.length === 0) return false;
+    // Only entries differing from HEAD can be new gitlinks (none is ever committed). --cached never
+    // looks into the work tree, so this cannot enter a nested repository either.
+    const raw = await git.raw(['diff', '--cached', '--raw', '-z', '--no-renames', '--ignore-submodules=none', '--no-ext-diff', '--no-textconv']);
+    const gitlinks = parseRawGitlinks(raw);
+    if (gitlinks.length > 0) {
+      // update-index takes literal paths (not pathspecs), after `--` so none reads as an option.
+      await git.raw(['update-index', '--verbose', '--force-remove', '--', ...gitlinks]);
+      this.logger.warn(`left ${gitlinks.length} nested repositories out of the checkpoint of ${repo.workTree}`);
+    }
+    return true;
+  }
+
+  /**
+   * Commits the index. `null` when it equals HEAD (unless `allowEmpty`). The message is one argv
+   * element (`--message=...`), so a leading `-` or `--upload-pack=` in it is text, not an option.
+   */
+  async commit(repo: RepoLocation, message: string, allowEmpty = false): Promise<CommitResult | null> {
+    const git = this.git(repo);
+    let output: string;
+    try {
+      output = await git.raw(['commit', '--no-verify', '--no-gpg-sign', '--cleanup=verbatim', `--message=${message}`, ...(allowEmpty ? ['--allow-empty'] : [])]);
+    } catch (error) {
+      if (error instanceof GitError && isNothingToCommit(error.message)) return null;
+      throw error;
+    }
+    // "Nothing to commit" exits 1 with only stdout, which simple-git does not treat as an error.
+    if (!isCommitSummary(output)) {
+      if (isNothingToCommit(output)) return null;
+      throw new Error(`unexpected git commit output: ${output.slice(0, 200)}`);
+    }
+    const { commit, paths } = parseDiffTree(await git.raw(['diff-tree', '-r', '-z', '--root', '--always', '--no-renames', '--name-only', 'HEAD']));
+    return { commitHash: commit, filesChanged: paths.length };
+  }
+
+  /** The latest commit, null before the first one (rev-parse prints an error then, so no silent wait). */
+  async head(repo: RepoLocation): Promise<string | null> {
+    try {
+      const hash = (await this.git(repo).raw(['rev-parse', '--verify', 'HEAD^{commit}'])).trim();
+      return /^[0-9a-f]{40}$/.test(hash) ? hash : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Work tree vs index vs HEAD, untracked files listed one by one (one command, always prints). */
+  async status(repo: RepoLocation): Promise<ParsedStatus> {
+    return parseStatusV2(await this.git(repo).raw(['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--ignore-submodules=all']));
+  }
+
+  async commitExists(repo: RepoLocation, hash: string): Promise<boolean> {
+    try {
+      const type = await this.git(repo).raw(['cat-file', '-t', hash]);
+      return type.trim() === 'commit';
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Unified diff between two commits, or between `from` and the current work tree (`to` null; the
+   * caller stages first so new files show). Textconv and external diff drivers are off by flag as
+   * well as by config; binary files are listed from numstat.
+   */
+  async diff(repo: RepoLocation, from: string, to: string | null, maxBytes: number): Promise<DiffResult> {
+    const git = this.git(repo);
+    const range = to === null ? ['--cached', from] : [from, to];
+    const common = ['--no-color', '--no-ext-diff', '--no-textconv', '--no-renames', '--ignore-submodules=all'];
+    const [patch, numstat] = await Promise.all([git.raw(['diff', ...common, ...range]), git.raw(['diff', ...common, '--numstat', '-z', ...range])]);
+    return { ...capDiff(patch, maxBytes), binaryFiles: parseBinaryFiles(numstat) };
+  }
+
+  /**
+   * Makes index and work tree exactly `commit`'s tree: changed files rewritten, files it lacks
+   * removed, modes set. Git's checkout refuses to write or delete "beyond a symbolic link": a
+   * planted symlinked directory is replaced by a real one, never followed.
+   */
+  async checkoutTree(repo: RepoLocation, commit: string): Promise<void> {
+    await this.git(repo).raw(['read-tree', '-u', '--reset', commit]);
+  }
+
+  /** Paths that exist in `to` and differ from `from` (added, modified, type-changed). */
+  async writtenPaths(repo: RepoLocation, from: string | null, to: string): Promise<string[]> {
+    const output = await this.git(repo).raw(['diff-tree', '-r', '-z', '--no-renames', '--name-only', '--diff-filter=d', from ?? EMPTY_TREE, to]);
+    return parsePathList(output);
+  }
+
+  private git(repo: RepoLocation, cwd = repo.gitDir, withRepo = true): SimpleGit {
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: this.home,
+      XDG_CONFIG_HOME: this.home,
+      LC_ALL: 'C',
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_ATTR_NOSYSTEM: '1',
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_NO_REPLACE_OBJECTS: '1',
+      GIT_CEILING_DIRECTORIES: dirname(repo.gitDir),
+      ...(withRepo ? { GIT_DIR: repo.gitDir, GIT_WORK_TREE: repo.workTree } : {}),
+    };
+    return simpleGit({
+      baseDir: cwd,
+      maxConcurrentProcesses: 4,
+      timeout: { block: this.timeoutMs },
+      // Everything but these is dropped from git's environment; `unsafe` is left at its defaults.
+      allowEnvironment: ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_CONFIG_NOSYSTEM', 'GIT_ATTR_NOSYSTEM', 'GIT_TERMINAL_PROMPT', 'GIT_NO_REPLACE_OBJECTS', 'GIT_CEILING_DIRECTORIES'],
+    }).env(env);
+  }
+}

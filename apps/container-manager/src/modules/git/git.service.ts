@@ -1,0 +1,175 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { randomUUID } from 'node:crypto';
+import { CheckpointPage, CommitRequest, GitCheckpoint, GitDiff, GitStatus } from '@sandbox/contracts';
+import { DomainException } from '@sandbox/shared';
+import { gitDir, workspaceDir } from '../../common/paths';
+import { DatabaseService } from '../../database/database.service';
+import { OutboxService } from '../outbox/outbox.service';
+import { SessionsService } from '../sessions/sessions.service';
+import { CheckpointsRepository } from './checkpoints.repository';
+import { GitRepository, RepoLocation } from './git.repository';
+import { KeyedSerializer } from './keyed-serializer';
+import { WorkspaceOwnershipRepository } from './workspace-ownership.repository';
+
+const DEFAULT_MESSAGE = 'Checkpoint';
+
+/**
+ * The checkpoint timeline of a session: one git commit per checkpoint, recorded in SQLite and
+ * announced to the gateway through the outbox in the same transaction. Every operation on one
+ * session runs in order (commit, restore, status and diff all touch the index).
+ */
+@Injectable()
+export class GitService {
+  private readonly logger = new Logger(GitService.name);
+  private readonly serializer = new KeyedSerializer();
+  private readonly dataDir: string;
+  private readonly diffMaxBytes: number;
+
+  constructor(
+    config: ConfigService,
+    private readonly git: GitRepository,
+    private readonly checkpoints: CheckpointsRepository,
+    private readonly ownership: WorkspaceOwnershipRepository,
+    private readonly sessions: SessionsService,
+    private readonly database: DatabaseService,
+    private readonly outbox: OutboxService,
+  ) {
+    this.dataDir = config.getOrThrow<string>('DATA_DIR');
+    this.diffMaxBytes = config.get<number>('GIT_DIFF_MAX_BYTES') ?? 1_048_576;
+  }
+
+  /** Creates the session's repository and checkpoints what the workspace already holds, if anything. */
+  async initialize(sessionId: string): Promise<GitCheckpoint | null> {
+    return this.serializer.run(sessionId, async () => {
+      const repo = this.locate(sessionId);
+      await this.git.init(repo);
+      if (!this.git.workTreeExists(repo)) return null;
+      return this.commitLocked(sessionId, repo, { description: 'Session created' });
+    });
+  }
+
+  /** Removes the repository (the workspace is the sessions module's) and the session's timeline. */
+  async destroy(sessionId: string): Promise<void> {
+    await this.serializer.run(sessionId, async () => {
+      await this.git.remove(this.locate(sessionId));
+      this.checkpoints.deleteSession(sessionId);
+    });
+  }
+
+  /** A checkpoint of everything in the workspace, or null when nothing changed since the last one. */
+  async commit(sessionId: string, request: CommitRequest = {}): Promise<GitCheckpoint | null> {
+    this.requireSession(sessionId);
+    return this.serializer.run(sessionId, async () => this.commitLocked(sessionId, await this.open(sessionId), request));
+  }
+
+  listCheckpoints(sessionId: string, limit: number, offset: number): CheckpointPage {
+    this.requireSession(sessionId);
+    return this.checkpoints.page(sessionId, limit, offset);
+  }
+
+  async status(sessionId: string): Promise<GitStatus> {
+    this.requireSession(sessionId);
+    return this.serializer.run(sessionId, async () => {
+      const { head, files } = await this.git.status(await this.open(sessionId));
+      return { clean: files.length === 0, head, files };
+    });
+  }
+
+  /** `to` omitted: from the checkpoint to the workspace as it is now (new files included). */
+  async diff(sessionId: string, from: string, to: string | null): Promise<GitDiff> {
+    this.requireSession(sessionId);
+    this.requireCheckpoint(sessionId, from);
+    if (to !== null) this.requireCheckpoint(sessionId, to);
+    return this.serializer.run(sessionId, async () => {
+      const repo = await this.open(sessionId);
+      if (to === null) await this.git.stageAll(repo);
+      const result = await this.git.diff(repo, from, to, this.diffMaxBytes);
+      return { from, to, ...result };
+    });
+  }
+
+  /**
+   * Makes the workspace exactly `commitHash`'s tree and records that as a new checkpoint. Unsaved
+   * changes are checkpointed first, so a restore can itself be undone.
+   */
+  async restore(sessionId: string, commitHash: string): Promise<GitCheckpoint> {
+    this.requireSession(sessionId);
+    const target = this.requireCheckpoint(sessionId, commitHash);
+    return this.serializer.run(sessionId, async () => {
+      const repo = await this.open(sessionId);
+      await this.commitLocked(sessionId, repo, { description: `Before restore to ${commitHash.slice(0, 12)}` });
+      const before = await this.git.head(repo);
+      // Frozen: no process in the sandbox can swap a directory for a symlink while git writes.
+      const written = await this.sessions.withSandboxFrozen(sessionId, async () => {
+        await this.git.checkoutTree(repo, target.commitHash);
+        const paths = await this.git.writtenPaths(repo, before, target.commitHash);
+        await this.ownership.giveBack(repo.workTree, paths, await this.ownership.ownerOf(repo.workTree));
+        return paths;
+      });
+      const recorded = await this.commitLocked(sessionId, repo, { description: `Restored checkpoint ${commitHash}` }, true);
+      if (!recorded) throw new Error(`restore of ${commitHash} produced no commit`);
+      this.logger.log(`session ${sessionId}: restored ${commitHash} (${written.length} paths written)`);
+      return recorded;
+    });
+  }
+
+  /** Waits for every queued git operation (shutdown, tests). */
+  drain(): Promise<void> {
+    return this.serializer.drain();
+  }
+
+  private async commitLocked(sessionId: string, repo: RepoLocation, request: CommitRequest, allowEmpty = false): Promise<GitCheckpoint | null> {
+    await this.git.stageAll(repo);
+    const description = request.description?.trim() ? request.description : null;
+    const result = await this.git.commit(repo, description ?? DEFAULT_MESSAGE, allowEmpty);
+    if (!result) return null;
+    const checkpoint: GitCheckpoint = {
+      id: randomUUID(),
+      sessionId,
+      commitHash: result.commitHash,
+      filesChanged: result.filesChanged,
+      messageNumber: request.messageNumber ?? null,
+      description,
+      createdAt: new Date().toISOString(),
+    };
+    this.database.transaction(() => {
+      this.checkpoints.insert(checkpoint);
+      this.outbox.enqueue({
+        type: 'checkpoint.recorded',
+        sessionId,
+        checkpoint: {
+          sessionId,
+          commitHash: checkpoint.commitHash,
+          filesChanged: checkpoint.filesChanged,
+          messageNumber: checkpoint.messageNumber,
+          description: checkpoint.description,
+        },
+      });
+    });
+    return checkpoint;
+  }
+
+  /** The session's repository, created on first use if the session predates it. */
+  private async open(sessionId: string): Promise<RepoLocation> {
+    const repo = this.locate(sessionId);
+    if (!this.git.isInitialized(repo)) await this.git.init(repo);
+    if (!this.git.workTreeExists(repo)) throw DomainException.conflict(`Workspace of session ${sessionId} does not exist`);
+    return repo;
+  }
+
+  private locate(sessionId: string): RepoLocation {
+    return { gitDir: gitDir(this.dataDir, sessionId), workTree: workspaceDir(this.dataDir, sessionId) };
+  }
+
+  /** 404 for an unknown or deleted session (the sessions module's rule). */
+  private requireSession(sessionId: string): void {
+    this.sessions.get(sessionId);
+  }
+
+  private requireCheckpoint(sessionId: string, commitHash: string): GitCheckpoint {
+    const checkpoint = this.checkpoints.find(sessionId, commitHash);
+    if (!checkpoint) throw DomainException.notFound(`Checkpoint ${commitHash} not found in session ${sessionId}`);
+    return checkpoint;
+  }
+}

@@ -1,0 +1,23 @@
+import type { Migration } from '../../database/migration';
+
+export const OUTBOX_MIGRATIONS: Migration[] = [
+  {
+    id: 400,
+    name: 'outbox',
+    sql: `
+      CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT,
+        delivered_at TEXT,
+        failed_at TEXT
+      );
+      CREATE INDEX outbox_pending ON outbox (session_id, id) WHERE delivered_at IS NULL AND failed_at IS NULL;
+    `,
+  },
+];

@@ -1,0 +1,84 @@
+import { Injectable } from '@nestjs/common';
+import type { Statement } from 'better-sqlite3';
+import { DatabaseService } from '../../database/database.service';
+import type { OutboxMessage } from './outbox.types';
+
+export interface OutboxRow {
+  id: number;
+  sessionId: string;
+  message: OutboxMessage;
+  attempts: number;
+}
+
+interface RawRow {
+  id: number;
+  session_id: string;
+  payload: string;
+  attempts: number;
+}
+
+/** The outbox table: pending notifications, ordered by id, delivered head-first per session. */
+@Injectable()
+export class OutboxRepository {
+  private readonly insertStmt: Statement;
+  private readonly dueHeadsStmt: Statement;
+  private readonly nextDueStmt: Statement;
+  private readonly deliveredStmt: Statement;
+  private readonly failedStmt: Statement;
+  private readonly rescheduleStmt: Statement;
+  private readonly pendingCountStmt: Statement;
+
+  constructor(private readonly database: DatabaseService) {
+    const db = database.db;
+    this.insertStmt = db.prepare('INSERT INTO outbox (session_id, type, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)');
+    const heads = `SELECT o.* FROM outbox o JOIN (
+        SELECT MIN(id) AS id FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL GROUP BY session_id
+      ) h ON h.id = o.id`;
+    this.dueHeadsStmt = db.prepare(`${heads} WHERE o.next_attempt_at <= ? ORDER BY o.id LIMIT ?`);
+    this.nextDueStmt = db.prepare(`SELECT MIN(next_attempt_at) FROM (${heads})`).pluck();
+    this.deliveredStmt = db.prepare('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?');
+    this.failedStmt = db.prepare('UPDATE outbox SET failed_at = ?, attempts = attempts + 1, last_error = ? WHERE id = ?');
+    this.rescheduleStmt = db.prepare('UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?');
+    this.pendingCountStmt = db.prepare('SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL').pluck();
+  }
+
+  /** Must run inside the transaction of the state change the message reports. */
+  insert(message: OutboxMessage, now: Date): number {
+    if (!this.database.db.inTransaction) {
+      throw new Error('OutboxService.enqueue must be called inside DatabaseService.transaction(...)');
+    }
+    const result = this.insertStmt.run(message.sessionId, message.type, JSON.stringify(message), now.toISOString(), now.getTime());
+    return Number(result.lastInsertRowid);
+  }
+
+  /** The oldest pending message of each session, if it is due. */
+  dueHeads(now: number, limit: number): OutboxRow[] {
+    return (this.dueHeadsStmt.all(now, limit) as RawRow[]).map((row) => ({
+      id: row.id,
+      sessionId: row.session_id,
+      message: JSON.parse(row.payload) as OutboxMessage,
+      attempts: row.attempts,
+    }));
+  }
+
+  /** When the next head becomes due (epoch ms), or null when nothing is pending. */
+  nextDueAt(): number | null {
+    return (this.nextDueStmt.get() as number | null) ?? null;
+  }
+
+  pendingCount(): number {
+    return this.pendingCountStmt.get() as number;
+  }
+
+  markDelivered(id: number, now: Date): void {
+    this.deliveredStmt.run(now.toISOString(), id);
+  }
+
+  markFailed(id: number, error: string, now: Date): void {
+    this.failedStmt.run(now.toISOString(), error.slice(0, 1000), id);
+  }
+
+  reschedule(id: number, attempts: number, nextAttemptAt: number, error: string): void {
+    this.rescheduleStmt.run(attempts, nextAttemptAt, error.slice(0, 1000), id);
+  }
+}

@@ -1,0 +1,25 @@
+import { Global, Module } from '@nestjs/common';
+import { ManagerConfigModule } from '../../config/manager-config.module';
+import { DockerRepository } from '../../repositories/docker.repository';
+import { WorkspaceRepository } from '../../repositories/workspace.repository';
+import { OutboxModule } from '../outbox/outbox.module';
+import { SessionEvents } from './session-events';
+import { SessionsController } from './sessions.controller';
+import { SessionsReconciler } from './sessions.reconciler';
+import { SessionsRepository } from './sessions.repository';
+import { SessionsService } from './sessions.service';
+
+export { SESSION_MIGRATIONS } from './sessions.migrations';
+
+/**
+ * Sessions and their sandboxes. Global: exec, files, git and previews use the session service,
+ * the Docker and workspace repositories and the lifecycle events from here.
+ */
+@Global()
+@Module({
+  imports: [ManagerConfigModule, OutboxModule],
+  controllers: [SessionsController],
+  providers: [SessionsRepository, SessionsService, SessionsReconciler, SessionEvents, DockerRepository, WorkspaceRepository],
+  exports: [SessionsService, SessionEvents, DockerRepository, WorkspaceRepository],
+})
+export class SessionsModule {}

@@ -1,0 +1,112 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { SandboxStatus } from '@sandbox/contracts';
+import { DatabaseService } from '../../database/database.service';
+import { ContainerState, DockerRepository } from '../../repositories/docker.repository';
+import { WorkspaceRepository } from '../../repositories/workspace.repository';
+import { OutboxService } from '../outbox/outbox.service';
+import { SessionEvents } from './session-events';
+import { SessionRecord, SessionsRepository } from './sessions.repository';
+
+export interface ReconcileReport {
+  reattached: string[];
+  removedOrphans: string[];
+  failed: string[];
+  started: string[];
+  stopped: string[];
+}
+
+/**
+ * Runs before the manager serves requests: makes SQLite and Docker agree (Docker's view of a
+ * container wins). Running containers are reattached untouched; labelled containers without a live
+ * record are removed; records whose container vanished become `error` and the gateway is told.
+ */
+@Injectable()
+export class SessionsReconciler implements OnApplicationBootstrap {
+  private readonly logger = new Logger(SessionsReconciler.name);
+
+  constructor(
+    private readonly sessions: SessionsRepository,
+    private readonly database: DatabaseService,
+    private readonly outbox: OutboxService,
+    private readonly docker: DockerRepository,
+    private readonly workspaces: WorkspaceRepository,
+    private readonly events: SessionEvents,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    try {
+      const report = await this.reconcile();
+      this.logger.log({ ...report }, 'reconciled sessions with docker');
+    } catch (error) {
+      this.logger.error({ err: error }, 'reconciliation failed (docker unreachable?); sessions left as recorded');
+    }
+  }
+
+  async reconcile(): Promise<ReconcileReport> {
+    const report: ReconcileReport = { reattached: [], removedOrphans: [], failed: [], started: [], stopped: [] };
+    const containers = await this.docker.listManagedContainers();
+    const records = new Map(this.sessions.listAll().map((r) => [r.sessionId, r]));
+    const owned = new Map<string, ContainerState>();
+    for (const container of containers) {
+      const record = container.sessionId ? records.get(container.sessionId) : undefined;
+      const belongs = record && record.status !== SandboxStatus.Removed && (!record.containerId || record.containerId === container.id);
+      if (!belongs) {
+        await this.docker.removeContainer(container.id);
+        report.removedOrphans.push(container.name);
+        continue;
+      }
+      owned.set(record.sessionId, container);
+    }
+    for (const record of records.values()) {
+      if (record.status === SandboxStatus.Removed) {
+        await this.workspaces.remove(record.sessionId); // finishes an interrupted delete
+        continue;
+      }
+      await this.reconcileOne(record, owned.get(record.sessionId), report);
+    }
+    return report;
+  }
+
+  private async reconcileOne(record: SessionRecord, container: ContainerState | undefined, report: ReconcileReport): Promise<void> {
+    const id = record.sessionId;
+    if (record.status === SandboxStatus.Error) return;
+    if (!container) {
+      const reason = record.status === SandboxStatus.Creating ? 'manager restarted before the sandbox was created' : 'sandbox container vanished';
+      this.transition(record, SandboxStatus.Error, reason);
+      report.failed.push(id);
+      return;
+    }
+    if (record.status === SandboxStatus.Creating) {
+      // Interrupted after the container was created: finish the job with that same container.
+      await this.docker.startContainer(container.id);
+      this.transition(record, SandboxStatus.Running, null, container.id);
+      report.started.push(id);
+      return;
+    }
+    if (container.running && record.status === SandboxStatus.Running) {
+      if (!record.containerId) this.sessions.update(id, { containerId: container.id });
+      report.reattached.push(id);
+      return;
+    }
+    if (container.running) {
+      this.transition(record, SandboxStatus.Running, null, container.id);
+      report.started.push(id);
+    } else if (record.status === SandboxStatus.Running) {
+      this.transition(record, SandboxStatus.Stopped, null, container.id);
+      report.stopped.push(id);
+    }
+  }
+
+  private transition(record: SessionRecord, status: SandboxStatus, reason: string | null, containerId?: string): void {
+    const id = record.sessionId;
+    this.database.transaction(() => {
+      this.sessions.update(id, { status, errorReason: reason, ...(containerId ? { containerId } : {}) });
+      if (status === SandboxStatus.Error) this.outbox.enqueue({ type: 'session.error', sessionId: id, reason: reason ?? 'error' });
+      else if (status === SandboxStatus.Running) this.outbox.enqueue({ type: 'session.started', sessionId: id });
+      else if (status === SandboxStatus.Stopped) this.outbox.enqueue({ type: 'session.stopped', sessionId: id });
+    });
+    if (status === SandboxStatus.Error) this.events.emitLifecycle({ type: 'error', sessionId: id, reason: reason ?? 'error' });
+    else if (status === SandboxStatus.Running) this.events.emitLifecycle({ type: 'started', sessionId: id });
+    else if (status === SandboxStatus.Stopped) this.events.emitLifecycle({ type: 'stopped', sessionId: id });
+  }
+}

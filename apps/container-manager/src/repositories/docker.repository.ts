@@ -1,0 +1,192 @@
+import { Injectable } from '@nestjs/common';
+import Docker from 'dockerode';
+import { Writable } from 'node:stream';
+import { ManagerConfig } from '../config/manager-config';
+import { MANAGED_LABEL, MANAGER_LABEL, SESSION_LABEL } from '../common/paths';
+
+export interface ContainerState {
+  id: string;
+  name: string;
+  running: boolean;
+  sessionId: string | null;
+}
+
+export interface ContainerDetails extends ContainerState {
+  ipAddress: string | null;
+  raw: Docker.ContainerInspectInfo;
+}
+
+export interface ExecOptions {
+  cmd: string[];
+  env?: string[];
+  user: string;
+  stdin?: Buffer;
+  onStdout(chunk: Buffer): void;
+  onStderr(chunk: Buffer): void;
+  /** Aborting destroys the attached stream (the process itself is left to the caller to kill). */
+  signal?: AbortSignal;
+}
+
+/** Status code the Engine API answered with, if the error came from it. */
+export function dockerStatusOf(error: unknown): number | undefined {
+  const status = (error as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** Every call the manager makes to the Docker Engine API (dockerode) goes through here. */
+@Injectable()
+export class DockerRepository {
+  readonly docker: Docker;
+
+  constructor(private readonly config: ManagerConfig) {
+    this.docker = new Docker(dockerOptions(config.dockerHost));
+  }
+
+  async ping(): Promise<void> {
+    await this.docker.ping();
+  }
+
+  async imageExists(image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return true;
+    } catch (error) {
+      if (dockerStatusOf(error) === 404) return false;
+      throw error;
+    }
+  }
+
+  async createContainer(spec: Docker.ContainerCreateOptions): Promise<string> {
+    const container = await this.docker.createContainer(spec);
+    return container.id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).start();
+    } catch (error) {
+      if (dockerStatusOf(error) !== 304) throw error; // 304: already running
+    }
+  }
+
+  async stopContainer(id: string, timeoutS: number): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: timeoutS });
+    } catch (error) {
+      if (dockerStatusOf(error) !== 304) throw error; // 304: already stopped
+    }
+  }
+
+  /** Freezes every process of a running container (cgroup freezer); 409 (not running) is ignored. */
+  async pauseContainer(id: string): Promise<boolean> {
+    try {
+      await this.docker.getContainer(id).pause();
+      return true;
+    } catch (error) {
+      if (dockerStatusOf(error) === 409) return false;
+      throw error;
+    }
+  }
+
+  async unpauseContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).unpause();
+    } catch (error) {
+      if (dockerStatusOf(error) !== 409) throw error; // 409: not paused (any more)
+    }
+  }
+
+  /** Removes a container (running or not); a missing one counts as removed. */
+  async removeContainer(idOrName: string): Promise<void> {
+    try {
+      await this.docker.getContainer(idOrName).remove({ force: true, v: true });
+    } catch (error) {
+      const status = dockerStatusOf(error);
+      if (status !== 404 && status !== 409) throw error; // 409: removal already in progress
+    }
+  }
+
+  async inspectContainer(idOrName: string): Promise<ContainerDetails | null> {
+    try {
+      const info = await this.docker.getContainer(idOrName).inspect();
+      return {
+        id: info.Id,
+        name: info.Name.replace(/^\//, ''),
+        running: info.State.Running,
+        sessionId: info.Config.Labels?.[SESSION_LABEL] ?? null,
+        ipAddress: info.NetworkSettings.Networks?.[this.config.network]?.IPAddress || null,
+        raw: info,
+      };
+    } catch (error) {
+      if (dockerStatusOf(error) === 404) return null;
+      throw error;
+    }
+  }
+
+  /** Containers this manager owns (by label), whatever their state. */
+  async listManagedContainers(): Promise<ContainerState[]> {
+    const containers = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${MANAGED_LABEL}=true`, `${MANAGER_LABEL}=${this.config.managerId}`] },
+    });
+    return containers.map((c) => ({
+      id: c.Id,
+      name: (c.Names[0] ?? '').replace(/^\//, ''),
+      running: c.State === 'running',
+      sessionId: c.Labels[SESSION_LABEL] ?? null,
+    }));
+  }
+
+  /**
+   * Runs a process in a container and resolves when its output streams close, with the exit code
+   * Docker recorded. Output is demultiplexed and handed over chunk by chunk.
+   */
+  async exec(containerId: string, options: ExecOptions): Promise<{ exitCode: number | null }> {
+    const exec = await this.docker.getContainer(containerId).exec({
+      Cmd: options.cmd,
+      Env: options.env,
+      User: options.user,
+      AttachStdin: options.stdin !== undefined,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+    });
+    const stream = await exec.start({ hijack: true, stdin: options.stdin !== undefined });
+    const sink = (handler: (chunk: Buffer) => void) =>
+      new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          handler(chunk);
+          callback();
+        },
+      });
+    this.docker.modem.demuxStream(stream, sink(options.onStdout), sink(options.onStderr));
+    const onAbort = () => stream.destroy();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        stream.once('end', () => resolve());
+        stream.once('close', () => resolve());
+        stream.once('error', (error) => (options.signal?.aborted ? resolve() : reject(error)));
+        if (options.stdin !== undefined) {
+          stream.write(options.stdin);
+          stream.end(); // half-close: the process sees EOF on stdin
+        }
+      });
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+    if (options.signal?.aborted) return { exitCode: null };
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const info = await exec.inspect();
+      if (!info.Running) return { exitCode: info.ExitCode ?? null };
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return { exitCode: null };
+  }
+}
+
+function dockerOptions(host: string): Docker.DockerOptions {
+  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
+  const url = new URL(host.replace(/^tcp:/, 'http:'));
+  return { host: url.hostname, port: Number(url.port || 2375), protocol: 'http' };
+}

@@ -1,0 +1,39 @@
+// Runs a TypeScript entry point of this repository in a child process (for tests that SIGKILL a
+// real manager): compiles .ts on require with SWC, as Jest does, and maps the @sandbox/* aliases.
+// Itself run by Node 24's built-in type stripping: `node ts-runner.ts <entry.ts>`.
+import { transformSync } from '@swc/core';
+import { readFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+
+interface CompilableModule {
+  _compile(code: string, filename: string): void;
+}
+const internals = Module as unknown as {
+  _resolveFilename(request: string, ...rest: unknown[]): string;
+  _extensions: Record<string, (module: CompilableModule, filename: string) => void>;
+};
+
+const root = resolve(process.argv[1], '../../../../..');
+const aliases: Record<string, string> = {
+  '@sandbox/contracts': 'libs/contracts/src/index.ts',
+  '@sandbox/clients': 'libs/clients/src/index.ts',
+  '@sandbox/shared': 'libs/shared/src/index.ts',
+  '@sandbox/testing': 'libs/testing/src/index.ts',
+};
+const resolveFilename = internals._resolveFilename.bind(internals);
+internals._resolveFilename = (request: string, ...rest: unknown[]) => resolveFilename(aliases[request] ? join(root, aliases[request]) : request, ...rest);
+internals._extensions['.ts'] = (module, filename) => {
+  const { code } = transformSync(readFileSync(filename, 'utf8'), {
+    filename,
+    jsc: {
+      target: 'es2023',
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+      keepClassNames: true,
+    },
+    module: { type: 'commonjs' },
+  });
+  module._compile(code, filename);
+};
+createRequire(join(root, 'package.json'))(resolve(process.argv[2]));

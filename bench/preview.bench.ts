@@ -1,0 +1,181 @@
+import autocannon from 'autocannon';
+import Docker from 'dockerode';
+import { spawn, ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestApp } from '@sandbox/testing';
+import { AppModule } from '../apps/container-manager/src/app.module';
+import { dockerOptions } from '../apps/container-manager/src/modules/previews/preview-container.repository';
+import { SandboxFixture } from '../apps/container-manager/src/modules/previews/testing/sandbox-fixture';
+import { CONTAINER_MANAGER_SERVICE } from '../apps/container-manager/src/service';
+import type { Benchmark } from './lib/report';
+
+const ROUNDS = Number(process.env.PREVIEW_BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.PREVIEW_BENCH_SECONDS ?? 5);
+const CONNECTIONS = 50;
+const FIXED_RATE = 1000;
+const UPSTREAM_PORT = 3000;
+
+type Contender = 'direct' | 'ours' | 'nginx';
+interface Target {
+  url: string;
+  headers: Record<string, string>;
+}
+interface Sample {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** nginx (Debian's nginx-light) as an equivalent reverse proxy: one worker, keep-alive upstream, no buffering. */
+async function startNginx(upstream: string, port: number): Promise<{ process: ChildProcess; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-nginx-'));
+  for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, sub));
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  upstream sandbox { server ${upstream}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://sandbox;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Host $host;
+      proxy_set_header X-Internal-Service-Key "";
+      proxy_buffering off;
+      proxy_request_buffering off;
+    }
+  }
+}
+`,
+  );
+  const child = spawn('/usr/sbin/nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    if (await answers(port)) return { process: child, dir };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill('SIGTERM');
+  throw new Error('nginx did not start');
+}
+
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/plain' }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+async function load(target: Target, options: { connections: number; overallRate?: number }): Promise<Sample> {
+  const result = await autocannon({ url: target.url, headers: target.headers, connections: options.connections, overallRate: options.overallRate, duration: SECONDS });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+
+/**
+ * The same tiny upstream (a Node server in a real sandbox, `GET /plain` → 2 bytes) reached three ways:
+ * directly on the container address, through the manager's preview proxy (host form), and through
+ * nginx configured as an equivalent reverse proxy. Contenders alternate within each round.
+ */
+export const benchmark: Benchmark = {
+  name: 'Preview proxy vs nginx',
+  async run() {
+    const key = 'bench-internal-key-0123456789';
+    const dataDir = mkdtempSync(join(tmpdir(), 'bench-previews-'));
+    const docker = new Docker(dockerOptions(process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'));
+    const sessionId = randomUUID();
+    const app = await startTestApp(() => AppModule.forRoot(), CONTAINER_MANAGER_SERVICE, { DATA_DIR: dataDir, SANDBOX_TEST_LABEL: 'true', INTERNAL_SERVICE_KEY: key, LOG_LEVEL: 'silent' });
+    const sandbox = await SandboxFixture.create(docker, sessionId);
+    let nginx: { process: ChildProcess; dir: string } | undefined;
+    try {
+      await sandbox.serve(UPSTREAM_PORT, 'bench');
+      const registered = await fetch(`${app.url}/api/internal/sessions/${sessionId}/previews`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-internal-service-key': key },
+        body: JSON.stringify({ port: UPSTREAM_PORT }),
+      });
+      if (registered.status !== 201) throw new Error(`registration failed: ${registered.status} ${await registered.text()}`);
+      const nginxPort = await freePort();
+      nginx = await startNginx(`${sandbox.ip}:${UPSTREAM_PORT}`, nginxPort);
+      const previewHost = `${UPSTREAM_PORT}-${sessionId}.preview.localhost:${app.port}`;
+      const targets: Record<Contender, Target> = {
+        direct: { url: `http://${sandbox.ip}:${UPSTREAM_PORT}/plain`, headers: {} },
+        ours: { url: `http://127.0.0.1:${app.port}/plain`, headers: { host: previewHost } },
+        nginx: { url: `http://127.0.0.1:${nginxPort}/plain`, headers: { host: previewHost } },
+      };
+      const order: Contender[] = ['direct', 'ours', 'nginx'];
+      const throughput: Record<Contender, Sample[]> = { direct: [], ours: [], nginx: [] };
+      const fixed: Record<Contender, Sample[]> = { direct: [], ours: [], nginx: [] };
+      for (const contender of order) await load(targets[contender], { connections: 10 }); // warm-up (JIT, pools)
+      for (let round = 0; round < ROUNDS; round++) {
+        const sequence = round % 2 === 0 ? order : [...order].reverse();
+        for (const contender of sequence) throughput[contender].push(await load(targets[contender], { connections: CONNECTIONS }));
+        for (const contender of sequence) fixed[contender].push(await load(targets[contender], { connections: 10, overallRate: FIXED_RATE }));
+      }
+      const stat = (samples: Record<Contender, Sample[]>, field: keyof Sample) =>
+        Object.fromEntries(order.map((contender) => [contender, median(samples[contender].map((sample) => sample[field]))])) as Record<Contender, number>;
+      const rps = stat(throughput, 'rps');
+      const p50 = stat(fixed, 'p50');
+      const p99 = stat(fixed, 'p99');
+      const errors = order.map((contender) => `${contender} ${[...throughput[contender], ...fixed[contender]].reduce((sum, sample) => sum + sample.errors, 0)}`).join(', ');
+      return {
+        name: 'Preview proxy vs nginx (same sandbox upstream)',
+        description: `GET /plain (2-byte body) on a Node server in a real sandbox. Throughput: ${CONNECTIONS} connections, ${SECONDS} s per contender per round; latency: fixed ${FIXED_RATE} req/s over 10 connections (autocannon overallRate). ${ROUNDS} rounds, contenders alternating, medians reported. nginx: 1 worker, keepalive upstream, buffering off.`,
+        baselineLabel: 'direct',
+        oursLabel: 'our proxy',
+        rows: [
+          { metric: `throughput @${CONNECTIONS} conns`, unit: 'req/s', baseline: rps.direct, ours: rps.ours, others: { nginx: rps.nginx }, better: 'higher' },
+          { metric: `p50 latency @${FIXED_RATE} req/s`, unit: 'ms', baseline: p50.direct, ours: p50.ours, others: { nginx: p50.nginx }, better: 'lower' },
+          { metric: `p99 latency @${FIXED_RATE} req/s`, unit: 'ms', baseline: p99.direct, ours: p99.ours, others: { nginx: p99.nginx }, better: 'lower' },
+        ],
+        notes: [
+          `req/s ratio vs direct: ours ${(rps.ours / rps.direct).toFixed(2)}, nginx ${(rps.nginx / rps.direct).toFixed(2)} (goal: ours ≥ nginx).`,
+          `added latency @${FIXED_RATE} req/s: ours p50 +${(p50.ours - p50.direct).toFixed(2)} ms, p99 +${(p99.ours - p99.direct).toFixed(2)} ms; nginx p50 +${(p50.nginx - p50.direct).toFixed(2)} ms, p99 +${(p99.nginx - p99.direct).toFixed(2)} ms (autocannon reports whole milliseconds).`,
+          `errors and non-2xx responses: ${errors}.`,
+          `per-round req/s: ${order.map((contender) => `${contender} [${throughput[contender].map((sample) => sample.rps.toFixed(0)).join(', ')}]`).join('; ')}.`,
+        ],
+      };
+    } finally {
+      if (nginx) {
+        nginx.process.kill('SIGTERM');
+        rmSync(nginx.dir, { recursive: true, force: true });
+      }
+      await app.close();
+      await sandbox.remove();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  },
+};
