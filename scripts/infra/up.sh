@@ -199,7 +199,25 @@ else
   if ! iptables -w -C INPUT -s "$SANDBOX_SUBNET" -j SANDBOX-INPUT 2>/dev/null; then
     iptables -w -I INPUT 1 -s "$SANDBOX_SUBNET" -j SANDBOX-INPUT
   fi
-  ok "INPUT -s $SANDBOX_SUBNET -> SANDBOX-INPUT"
+  # Egress to private, link-local and carrier-grade NAT ranges is dropped too: a sandbox must not
+  # reach the LAN, other Docker networks or a cloud metadata endpoint (169.254.169.254, which hands
+  # out the host's credentials). Docker jumps to DOCKER-USER first in FORWARD and leaves its rules alone.
+  iptables -w -N SANDBOX-EGRESS 2>/dev/null || true
+  iptables -w -F SANDBOX-EGRESS
+  iptables -w -A SANDBOX-EGRESS -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
+  for range in 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 169.254.0.0/16 100.64.0.0/10; do
+    iptables -w -A SANDBOX-EGRESS -d "$range" -j DROP
+  done
+  iptables -w -N DOCKER-USER 2>/dev/null || true
+  while read -r old; do
+    [[ -n "$old" ]] || continue
+    # shellcheck disable=SC2086
+    iptables -w ${old/-A DOCKER-USER/-D DOCKER-USER}
+  done < <(iptables -w -S DOCKER-USER | grep -- '-j SANDBOX-EGRESS' | grep -v -- "-s $SANDBOX_SUBNET " || true)
+  if ! iptables -w -C DOCKER-USER -s "$SANDBOX_SUBNET" -j SANDBOX-EGRESS 2>/dev/null; then
+    iptables -w -I DOCKER-USER 1 -s "$SANDBOX_SUBNET" -j SANDBOX-EGRESS
+  fi
+  ok "INPUT -s $SANDBOX_SUBNET -> SANDBOX-INPUT; DOCKER-USER -s $SANDBOX_SUBNET -> SANDBOX-EGRESS (private ranges, metadata)"
 fi
 
 # ---------------------------------------------------------------------------------------------
