@@ -73,16 +73,21 @@ async function oursRound(redisUrl: string, key: string, count: number): Promise<
     LOG_LEVEL: 'silent',
   });
   const client = new WorkerClient({ baseUrl: app.url, internalKey: key });
+  // Enqueue time taken on the caller's side before the request, like job.timestamp on the raw side
+  // (set by Queue.add before its Redis call); same process, same clock as the engine's startedAt.
+  const enqueuedAt = new Map<string, number>();
   try {
     const started = performance.now();
     await pool(count, async () => {
-      await client.createTask({ type: TaskType.SystemNoop, payload: {}, priority: 5 });
+      const sent = Date.now();
+      const task = await client.createTask({ type: TaskType.SystemNoop, payload: {}, priority: 5 });
+      enqueuedAt.set(task.id, sent);
     });
     while ((await client.listTasks({ status: TaskStatus.Completed, limit: 1 })).total < count) await sleep(20);
     const wallMs = performance.now() - started;
     const latencies: number[] = [];
     for (let offset = 0; offset < count; offset += 100) {
-      for (const task of (await client.listTasks({ limit: 100, offset })).tasks) latencies.push(Date.parse(task.startedAt ?? task.createdAt) - Date.parse(task.createdAt));
+      for (const task of (await client.listTasks({ limit: 100, offset })).tasks) latencies.push(Date.parse(task.startedAt ?? task.createdAt) - (enqueuedAt.get(task.id) ?? Date.parse(task.createdAt)));
     }
     return { count, wallMs, latencies };
   } finally {
@@ -124,7 +129,11 @@ export const benchmark: Benchmark = {
         { metric: 'enqueue → start p50', unit: 'ms', baseline: r.p50, ours: o.p50, better: 'lower' },
         { metric: 'enqueue → start p99', unit: 'ms', baseline: r.p99, ours: o.p99, better: 'lower' },
       ],
-      notes: ['Latencies come from millisecond timestamps (job.timestamp / createdAt → start), so values below 1 ms read as 0.', 'Set BENCH_WORKER_TASKS to change the count (default 10000).'],
+      notes: [
+        'Latency: from the caller\'s clock just before the enqueue call (raw: `job.timestamp`, set by `Queue.add` before its Redis call; ours: `Date.now()` before `POST /api/tasks`, so the HTTP request counts) to the handler start (raw: processor entry; ours: `startedAt`, taken when the engine picks the task up). One process, one clock, millisecond resolution. Both sides are measured with a backlog (enqueueing outpaces processing), so start latency is mostly time spent waiting in the queue.',
+        'Same load on both sides: 32 enqueues in flight, worker concurrency 8, same Redis, all in this one process (the HTTP client and server of ours included, so their CPU is shared with the engine). Ours does more per task by design: an HTTP request (key guard, request id, logging, metrics, validation), the task record and its indexes (created in one MULTI with the queue entry), two conditional status transitions with their events, and the result record.',
+        'Set BENCH_WORKER_TASKS to change the count (default 10000).',
+      ],
     };
   },
 };

@@ -64,10 +64,11 @@ export class TaskProcessor implements OnApplicationBootstrap, OnModuleDestroy {
       to: TaskStatus.Processing,
       fields: { attempts: attempt, startedAt: new Date().toISOString(), error: null },
       event: { type: TaskEventType.Log, message: `attempt ${attempt} started (delivery ${job.attemptsStarted})` },
+      returnTask: true,
     });
     // Already finished (a redelivery after the result was recorded) or cancelled while waiting: done.
-    if (!started.applied) return null;
-    const task = (await this.tasks.find(taskId)) as Task;
+    if (!started.applied || !started.task) return null;
+    const task = started.task;
     const handler = this.handlers.get(task.type);
     try {
       const result = await handler.run(handler.parse(task.payload), this.contextFor(taskId, attempt, signal));
@@ -77,7 +78,7 @@ export class TaskProcessor implements OnApplicationBootstrap, OnModuleDestroy {
         fields: { result: result ?? null, finishedAt: new Date().toISOString() },
         event: { type: TaskEventType.Complete, message: 'Task completed', data: result ?? null },
       });
-      if (completed.applied) await this.afterFinish(task, true);
+      if (completed.applied) await this.afterFinish(task, true, completed.finishedCount);
       return null;
     } catch (error) {
       await this.onHandlerError(task, attempt, error);
@@ -105,7 +106,7 @@ export class TaskProcessor implements OnApplicationBootstrap, OnModuleDestroy {
       fields: { error: message, finishedAt: new Date().toISOString() },
       event: { type: TaskEventType.Error, message },
     });
-    if (failed.applied) await this.afterFinish(task, false);
+    if (failed.applied) await this.afterFinish(task, false, failed.finishedCount);
     this.logger.warn(`task ${task.id} (${task.type}) failed after ${attempt} attempt(s): ${message}`);
     throw new UnrecoverableError(message);
   }
@@ -140,11 +141,9 @@ export class TaskProcessor implements OnApplicationBootstrap, OnModuleDestroy {
       to: TaskStatus.Failed,
       fields: { error: messageOf(error), finishedAt: new Date().toISOString() },
       event: { type: TaskEventType.Error, message: messageOf(error) },
+      returnTask: true,
     });
-    if (failed.applied) {
-      const task = await this.tasks.find(taskId);
-      if (task) await this.afterFinish(task, false);
-    }
+    if (failed.applied && failed.task) await this.afterFinish(failed.task, false, failed.finishedCount);
   }
 
   /** The worker running this task died; BullMQ has put it back in the queue. */
@@ -156,9 +155,10 @@ export class TaskProcessor implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
-  private async afterFinish(task: Task, succeeded: boolean): Promise<void> {
+  /** `finishedCount`: finished tasks stored, as counted by the terminal transition. */
+  private async afterFinish(task: Task, succeeded: boolean, finishedCount: number): Promise<void> {
     if (task.jobId) await this.jobs.recordRun(task.jobId, succeeded);
-    if ((await this.tasks.finishedCount()) > this.config.get('TASK_RETENTION_COUNT')) await this.prune();
+    if (finishedCount > this.config.get('TASK_RETENTION_COUNT')) await this.prune();
   }
 
   /** Bounded retention of finished tasks (count and age). */

@@ -32,6 +32,13 @@ export interface QueueEventsHandlers {
   onStalled(jobId: string): Promise<void>;
 }
 
+interface PendingEnqueue {
+  job: Job;
+  write: (string | number)[];
+  resolve(written: unknown): void;
+  reject(error: unknown): void;
+}
+
 /** BullMQ priorities run 1 first; ours run 10 (HIGH) first. */
 export const bullPriorityOf = (priority: TaskPriorityValue): number => 11 - priority;
 
@@ -45,6 +52,7 @@ export class TaskQueueRepository implements OnApplicationShutdown {
   private worker: Worker<TaskJobData | TickJobData, unknown, QueueJobName> | null = null;
   private subscriber: Redis | null = null;
   private readonly cancelChannel: string;
+  private pendingEnqueues: PendingEnqueue[] = [];
 
   constructor(
     @InjectQueue(TASK_QUEUE) private readonly queue: Queue,
@@ -56,15 +64,65 @@ export class TaskQueueRepository implements OnApplicationShutdown {
     queue.on('error', (error: Error) => this.logger.warn(`queue: ${error.message}`));
   }
 
-  async enqueueTask(taskId: string, priority: TaskPriorityValue, attempts: number): Promise<void> {
-    await this.queue.add(QueueJobName.Task, { taskId } satisfies TaskJobData, {
+  /**
+   * Adds the task's queue entry in one MULTI with `write` (the `EVAL` that stores the task record), on
+   * the queue's own connection: no worker can take the entry before the record exists, and neither
+   * exists without the other. Answers `write`'s reply. The entry's id is the task id, so a repeated
+   * enqueue of a waiting or running task adds nothing.
+   *
+   * Enqueues made in the same turn of the event loop (concurrent requests) share one MULTI: one write
+   * and one round trip for all of them, and one transaction object (cheap to fill, costly to create:
+   * it copies every BullMQ script command of the connection).
+   */
+  enqueueTask(taskId: string, priority: TaskPriorityValue, attempts: number, write: (string | number)[]): Promise<unknown> {
+    const opts = {
       jobId: taskId, // one queue entry per task, whatever happens to the caller
       priority: bullPriorityOf(priority),
       attempts,
       backoff: { type: 'exponential', delay: this.config.get('TASK_BACKOFF_MS') },
       removeOnComplete: true, // the task record is the history
       removeOnFail: true,
+    };
+    // As Queue.add builds it (the id is also the constructor's last argument: without it BullMQ numbers the entry).
+    const job = new Job(this.queue, QueueJobName.Task, { taskId } satisfies TaskJobData, opts, taskId);
+    return new Promise((resolve, reject) => {
+      this.pendingEnqueues.push({ job, write, resolve, reject });
+      if (this.pendingEnqueues.length === 1) setImmediate(() => void this.flushEnqueues());
     });
+  }
+
+  private async flushEnqueues(): Promise<void> {
+    const batch = this.pendingEnqueues;
+    this.pendingEnqueues = [];
+    try {
+      const multi = (await this.queue.backend.client).multi();
+      const queued: PendingEnqueue[] = [];
+      const added: Promise<unknown>[] = [];
+      for (const entry of batch) {
+        try {
+          added.push(entry.job.addJob(multi)); // queues the add command synchronously; answered by EXEC
+        } catch (error) {
+          entry.reject(error);
+          continue;
+        }
+        // Inside MULTI the order does not matter: both apply together, before any worker sees them.
+        multi.runCommand('eval', entry.write);
+        queued.push(entry);
+      }
+      if (queued.length === 0) return;
+      const replies = (await multi.exec()) as [Error | null, unknown][] | null;
+      await Promise.all(added);
+      if (!replies) throw new Error('the enqueue transaction was aborted');
+      queued.forEach((entry, index) => {
+        const [addError] = replies[2 * index];
+        const [writeError, written]: [Error | null, unknown] = replies[2 * index + 1];
+        const error = addError ?? writeError;
+        if (error) entry.reject(error);
+        else entry.resolve(written);
+      });
+    } catch (error) {
+      for (const entry of batch) entry.reject(error);
+    }
   }
 
   /** Removes a waiting or delayed entry; false when it is running (locked) or gone. */

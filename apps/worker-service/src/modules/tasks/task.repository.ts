@@ -25,8 +25,11 @@ export interface TaskFilter {
   jobId?: string;
 }
 
-/** Outcome of a conditional status change: `applied`, or why not (`missing`, or the current status). */
-export type TransitionResult = { applied: true; previous: TaskStatus } | { applied: false; current: TaskStatus | null };
+/**
+ * Outcome of a conditional status change: `applied` (with the count of finished tasks after a terminal
+ * change, and the record when asked for), or why not (`missing`, or the current status).
+ */
+export type TransitionResult = { applied: true; previous: TaskStatus; finishedCount: number; task: Task | null } | { applied: false; current: TaskStatus | null };
 
 export interface TransitionChange {
   /** Statuses the task may be in for the change to apply. */
@@ -34,6 +37,15 @@ export interface TransitionChange {
   to: TaskStatus;
   fields?: Partial<Record<keyof Task, unknown>>;
   event?: { type: TaskEventType; message: string; progress?: number; data?: unknown };
+  /** Answer with the record as it is after the change (saves a read). */
+  returnTask?: boolean;
+}
+
+/** The write that stores a new task (a script call for a transaction), and the task it stores. */
+export interface NewTaskWrite {
+  /** `EVAL` arguments: script, key count, keys, arguments. Answers 1 (created) or 0 (the id exists). */
+  evalArgs: (string | number)[];
+  task: Task;
 }
 
 /** One stored event with its stream id (used as the SSE `id`). */
@@ -46,23 +58,35 @@ const EVENTS_MAX_LENGTH = 5_000;
 
 // Applies a status change only when the task is in one of the allowed statuses, atomically with its
 // index entries and (optionally) an event: this is what makes a result recorded exactly once even when
-// a task runs more than once.
+// a task runs more than once. The answer carries what the caller needs next, so a transition is one
+// round trip: {1, previous, finishedCount, record...} (the record when ARGV[8] is '1', the count of
+// finished tasks for a terminal status) or {0, current} / {-1, ''}.
 const TRANSITION_SCRIPT = `
-local ns, id, allowed, new, event, now, terminal = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local ns, id, allowed, new, event, now, terminal, withRecord = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local key = ns .. ':task:' .. id
 local current = redis.call('HGET', key, 'status')
 if not current then return {-1, ''} end
 if not string.find(',' .. allowed .. ',', ',' .. current .. ',', 1, true) then return {0, current} end
-if #ARGV >= 9 then redis.call('HSET', key, unpack(ARGV, 8)) end
-redis.call('HSET', key, 'status', new)
+if #ARGV >= 10 then redis.call('HSET', key, 'status', new, unpack(ARGV, 9)) else redis.call('HSET', key, 'status', new) end
 if current ~= new then
   local score = redis.call('HGET', key, 'createdMs')
   redis.call('ZREM', ns .. ':tasks:status:' .. current, id)
   redis.call('ZADD', ns .. ':tasks:status:' .. new, score, id)
 end
-if terminal == '1' then redis.call('ZADD', ns .. ':tasks:finished', now, id) end
+local finished = 0
+if terminal == '1' then
+  redis.call('ZADD', ns .. ':tasks:finished', now, id)
+  finished = redis.call('ZCARD', ns .. ':tasks:finished')
+end
 if event ~= '' then redis.call('XADD', ns .. ':task:' .. id .. ':events', 'MAXLEN', '~', '${EVENTS_MAX_LENGTH}', '*', 'e', event) end
-return {1, current}
+if withRecord == '1' then
+  local reply = redis.call('HGETALL', key)
+  table.insert(reply, 1, finished)
+  table.insert(reply, 1, current)
+  table.insert(reply, 1, 1)
+  return reply
+end
+return {1, current, finished}
 `;
 
 // Appends an event only while the task runs, so nothing lands after its terminal event.
@@ -80,18 +104,27 @@ for i = 2, #KEYS do redis.call('ZADD', KEYS[i], ARGV[1], ARGV[2]) end
 return 1
 `;
 
+/** The scripts above as ioredis commands: `EVALSHA`, the script text only on a connection's first use. */
+interface ScriptedRedis extends Redis {
+  sandboxTaskTransition(...args: string[]): Promise<(string | number)[]>;
+  sandboxTaskAppendEvent(key: string, eventsKey: string, event: string): Promise<number>;
+}
+
 /** Task records, their indexes and event streams in Redis (keys under `{prefix}:w:`). */
 @Injectable()
 export class TaskRepository {
   private readonly ns: string;
-  private readonly redis: Redis;
+  private readonly redis: ScriptedRedis;
 
   constructor(
     private readonly connection: RedisRepository,
     config: WorkerConfig,
   ) {
     this.ns = `${config.prefix}:w`;
-    this.redis = connection.client;
+    const redis = connection.client;
+    redis.defineCommand('sandboxTaskTransition', { numberOfKeys: 0, lua: TRANSITION_SCRIPT });
+    redis.defineCommand('sandboxTaskAppendEvent', { numberOfKeys: 2, lua: APPEND_EVENT_SCRIPT });
+    this.redis = redis as ScriptedRedis;
   }
 
   private key(id: string): string {
@@ -119,13 +152,20 @@ export class TaskRepository {
     return keys;
   }
 
-  /** Stores a new pending task; false when one with this id exists already (idempotent creation). */
-  async create(record: NewTaskRecord, now = new Date()): Promise<boolean> {
+  /**
+   * The write that stores a new pending task with its index entries; it answers 0 (and changes
+   * nothing) when a task with this id exists already (idempotent creation). It is run in one
+   * transaction with the task's queue entry (TaskQueueRepository.enqueueTask), so the record exists
+   * before any worker can see the entry. Plain `EVAL`: inside MULTI a script missing from the cache
+   * could not be retried. The task is what `find` would answer right after.
+   */
+  newTaskWrite(record: NewTaskRecord, now = new Date()): NewTaskWrite {
     const iso = now.toISOString();
+    const payload = JSON.stringify(record.payload);
     const fields: Record<string, string> = {
       id: record.id,
       type: record.type,
-      payload: JSON.stringify(record.payload),
+      payload,
       priority: String(record.priority),
       status: TaskStatus.Pending,
       attempts: '0',
@@ -141,8 +181,9 @@ export class TaskRepository {
       createdMs: String(now.getTime()),
     };
     const keys = [this.key(record.id), `${this.ns}:tasks`, ...this.indexKeys({ statuses: [TaskStatus.Pending], type: record.type, ownerId: record.ownerId ?? undefined, jobId: record.jobId ?? undefined })];
-    const created = await this.redis.eval(CREATE_SCRIPT, keys.length, ...keys, String(now.getTime()), record.id, ...Object.entries(fields).flat());
-    return created === 1;
+    const evalArgs: (string | number)[] = [CREATE_SCRIPT, keys.length, ...keys, fields.createdMs, record.id];
+    for (const name in fields) evalArgs.push(name, fields[name]);
+    return { evalArgs, task: toTask(fields, record.payload) as Task };
   }
 
   async find(id: string): Promise<Task | null> {
@@ -178,18 +219,25 @@ export class TaskRepository {
   }
 
   async transition(id: string, change: TransitionChange, now = new Date()): Promise<TransitionResult> {
-    const fields: string[] = ['updatedAt', now.toISOString()];
-    for (const [name, value] of Object.entries(change.fields ?? {})) fields.push(name, encodeField(name, value));
+    const terminal = TERMINAL_STATUSES.includes(change.to);
     const event = change.event ? JSON.stringify(this.eventOf(id, change.event, now)) : '';
-    const terminal = TERMINAL_STATUSES.includes(change.to) ? '1' : '0';
-    const [code, status] = (await this.redis.eval(TRANSITION_SCRIPT, 0, this.ns, id, change.from.join(','), change.to, event, String(now.getTime()), terminal, ...fields)) as [number, string];
-    if (code === 1) return { applied: true, previous: status as TaskStatus };
-    return { applied: false, current: code === -1 ? null : (status as TaskStatus) };
+    const args = [this.ns, id, change.from.join(','), change.to, event, String(now.getTime()), terminal ? '1' : '0', change.returnTask ? '1' : '0', 'updatedAt', now.toISOString()];
+    for (const [name, value] of Object.entries(change.fields ?? {})) args.push(name, encodeField(name, value));
+    const reply = await this.redis.sandboxTaskTransition(...args);
+    const code = Number(reply[0]);
+    if (code !== 1) return { applied: false, current: code === -1 ? null : (reply[1] as TaskStatus) };
+    let task: Task | null = null;
+    if (change.returnTask) {
+      const raw: Record<string, string> = {};
+      for (let index = 3; index + 1 < reply.length; index += 2) raw[reply[index]] = String(reply[index + 1]);
+      task = toTask(raw);
+    }
+    return { applied: true, previous: reply[1] as TaskStatus, finishedCount: Number(reply[2]), task };
   }
 
   /** Appends an event while the task is `processing`; false (and nothing stored) otherwise. */
   async appendEvent(id: string, event: TransitionChange['event'] & object): Promise<boolean> {
-    const stored = await this.redis.eval(APPEND_EVENT_SCRIPT, 2, this.key(id), this.eventsKey(id), JSON.stringify(this.eventOf(id, event, new Date())));
+    const stored = await this.redis.sandboxTaskAppendEvent(this.key(id), this.eventsKey(id), JSON.stringify(this.eventOf(id, event, new Date())));
     return stored === 1;
   }
 
@@ -218,10 +266,6 @@ export class TaskRepository {
 
   async saveStep(id: string, step: string, value: unknown): Promise<void> {
     await this.redis.hset(this.stepsKey(id), step, JSON.stringify(value ?? null));
-  }
-
-  async finishedCount(): Promise<number> {
-    return this.redis.zcard(`${this.ns}:tasks:finished`);
   }
 
   /**
@@ -261,13 +305,13 @@ function scalar(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function toTask(raw: Record<string, string> | null | undefined): Task | null {
+function toTask(raw: Record<string, string> | null | undefined, payload?: Record<string, unknown>): Task | null {
   if (!raw || !raw.id) return null;
   const orNull = (value: string | undefined) => (value ? value : null);
   return {
     id: raw.id,
     type: raw.type,
-    payload: JSON.parse(raw.payload || '{}') as Record<string, unknown>,
+    payload: payload ?? (JSON.parse(raw.payload || '{}') as Record<string, unknown>),
     priority: Number(raw.priority) as TaskPriorityValue,
     status: raw.status as TaskStatus,
     attempts: Number(raw.attempts || 0),

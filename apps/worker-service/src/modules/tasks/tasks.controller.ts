@@ -1,9 +1,10 @@
 import { Body, Controller, Get, HttpCode, Logger, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import type { Task, TaskPage } from '@sandbox/contracts';
+import type { CreateTaskRequest, Task, TaskPage } from '@sandbox/contracts';
 import { InternalServiceKeyGuard } from '@sandbox/shared';
 import { CreateTaskDto } from './dto/create-task.dto';
+import { CreateTaskPipe } from './dto/create-task.pipe';
 import { ListTasksDto } from './dto/list-tasks.dto';
 import { TasksService } from './tasks.service';
 
@@ -18,9 +19,10 @@ export class TasksController {
   constructor(private readonly tasks: TasksService) {}
 
   @Post()
+  @ApiBody({ type: CreateTaskDto })
   @ApiOkResponse({ description: 'the task, `pending`' })
   @ApiBadRequestResponse({ description: 'unknown type (the message lists the known ones), bad priority, invalid or oversized payload' })
-  create(@Body() body: CreateTaskDto): Promise<Task> {
+  create(@Body(CreateTaskPipe) body: CreateTaskRequest): Promise<Task> {
     return this.tasks.create(body);
   }
 

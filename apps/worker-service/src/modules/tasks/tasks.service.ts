@@ -41,11 +41,12 @@ export class TasksService {
     this.validate(request.type, request.payload);
     const id = origin.id ?? randomUUID();
     const maxAttempts = request.maxAttempts ?? this.config.get('TASK_DEFAULT_MAX_ATTEMPTS');
-    const created = await this.tasks.create({ id, type: request.type, payload: request.payload, priority: request.priority, maxAttempts, ownerId: request.ownerId ?? null, jobId: origin.jobId ?? null });
-    // Enqueued after the record exists (the processor needs it); the queue dedups on the task id, so a
-    // retried creation (a redelivered tick) enqueues once.
-    if (created || origin.id) await this.queue.enqueueTask(id, request.priority, maxAttempts);
-    return this.get(id);
+    const write = this.tasks.newTaskWrite({ id, type: request.type, payload: request.payload, priority: request.priority, maxAttempts, ownerId: request.ownerId ?? null, jobId: origin.jobId ?? null });
+    // Record and queue entry in one transaction. The queue dedups on the task id, so a retried creation
+    // (a redelivered tick) adds no second entry while the first waits or runs; a finished one's entry is
+    // gone, and a re-run of it finds a terminal status and does nothing.
+    const created = (await this.queue.enqueueTask(id, request.priority, maxAttempts, write.evalArgs)) === 1;
+    return created ? write.task : this.get(id);
   }
 
   async get(id: string): Promise<Task> {
