@@ -19,25 +19,30 @@ const digest = (value: string): Buffer => createHash('sha256').update(value, 'ut
  * length first, and every key is compared even after a match, so neither timing nor length leaks.
  */
 export function matchesAnyKey(candidate: string, keys: readonly string[]): boolean {
+  return matchesAnyDigest(candidate, keys.map(digest));
+}
+
+function matchesAnyDigest(candidate: string, keyDigests: readonly Buffer[]): boolean {
   const presented = digest(candidate);
   let matched = false;
-  for (const key of keys) matched = timingSafeEqual(presented, digest(key)) || matched;
+  for (const keyDigest of keyDigests) matched = timingSafeEqual(presented, keyDigest) || matched;
   return matched;
 }
 
 /** Guards internal routes: `X-Internal-Service-Key` must equal one of the configured keys. */
 @Injectable()
 export class InternalServiceKeyGuard implements CanActivate {
-  private readonly keys: string[];
+  /** Digests of the accepted keys, computed once. */
+  private readonly keyDigests: Buffer[];
 
   constructor(config: ConfigService) {
-    this.keys = parseInternalKeys(config.get<string>('INTERNAL_SERVICE_KEY'));
+    this.keyDigests = parseInternalKeys(config.get<string>('INTERNAL_SERVICE_KEY')).map(digest);
   }
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<Request>();
     const presented = request.headers[INTERNAL_KEY_HEADER];
-    if (typeof presented === 'string' && this.keys.length > 0 && matchesAnyKey(presented, this.keys)) return true;
+    if (typeof presented === 'string' && this.keyDigests.length > 0 && matchesAnyDigest(presented, this.keyDigests)) return true;
     throw new ForbiddenException('Forbidden');
   }
 }
