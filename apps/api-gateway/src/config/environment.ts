@@ -31,4 +31,16 @@ export class GatewayEnvironment extends BaseEnvironment {
   @Min(1000, { message: 'THROTTLE_TTL_MS must be at least 1000' })
   @Max(3_600_000, { message: 'THROTTLE_TTL_MS must be at most 3600000' })
   THROTTLE_TTL_MS = 60_000;
+
+  /** A session still PENDING this long after its creation is checked against the container-manager. */
+  @Type(() => Number)
+  @IsInt({ message: 'PENDING_SESSION_TIMEOUT_MS must be an integer' })
+  @Min(1000, { message: 'PENDING_SESSION_TIMEOUT_MS must be at least 1000' })
+  PENDING_SESSION_TIMEOUT_MS = 180_000;
+
+  /** How often stale PENDING sessions are looked for. */
+  @Type(() => Number)
+  @IsInt({ message: 'PENDING_SWEEP_INTERVAL_MS must be an integer' })
+  @Min(100, { message: 'PENDING_SWEEP_INTERVAL_MS must be at least 100' })
+  PENDING_SWEEP_INTERVAL_MS = 60_000;
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { InternalSessionsController } from './internal-sessions.controller';
+import { PendingSessionsSweeper } from './pending-sessions.sweeper';
 import { SessionEventsService } from './session-events.service';
 import { SessionLifecycleService } from './session-lifecycle.service';
 import { SessionsRepository } from './sessions.repository';
@@ -10,7 +11,7 @@ import { SessionsService } from './sessions.service';
 @Module({
   imports: [AuthModule],
   controllers: [InternalSessionsController],
-  providers: [SessionsRepository, SessionEventsService, SessionLifecycleService, SessionsService, SessionsResolver],
+  providers: [SessionsRepository, SessionEventsService, SessionLifecycleService, SessionsService, SessionsResolver, PendingSessionsSweeper],
   exports: [SessionEventsService, SessionsService],
 })
 export class SessionsModule {}

@@ -72,6 +72,16 @@ export class SessionsRepository {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
+  /** Sessions still PENDING that were created before `before` (oldest first, bounded). */
+  async listPendingBefore(before: Date, limit: number): Promise<SessionRecord[]> {
+    const rows = await this.prisma.session.findMany({
+      where: { status: SessionStatus.PENDING, createdAt: { lt: before } },
+      orderBy: { createdAt: 'asc' },
+      take: limit,
+    });
+    return rows.map(toRecord);
+  }
+
   async deleteOwned(ownerId: string, id: string): Promise<boolean> {
     const { count } = await this.prisma.session.deleteMany({ where: { id, ownerId } });
     return count === 1;

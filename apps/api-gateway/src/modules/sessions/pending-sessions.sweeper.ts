@@ -1,0 +1,86 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { ContainerManagerClient, ServiceNotFoundError } from '@sandbox/clients';
+import { SandboxStatus } from '@sandbox/contracts';
+import { SessionLifecycleService } from './session-lifecycle.service';
+import { SessionsRepository } from './sessions.repository';
+
+const BATCH = 50;
+
+/**
+ * Settles sessions left PENDING longer than a create can take, e.g. because the gateway stopped
+ * between its INSERT and the manager's answer: the container-manager's record decides. Running →
+ * ACTIVE (its `start` notification may still be on the way; the transition is idempotent), failed →
+ * ERROR with its reason, unknown → ERROR. An unreachable manager leaves the row for the next sweep.
+ */
+@Injectable()
+export class PendingSessionsSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(PendingSessionsSweeper.name);
+  private readonly timeoutMs: number;
+  private readonly intervalMs: number;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<number> | null = null;
+
+  constructor(
+    config: ConfigService,
+    private readonly sessions: SessionsRepository,
+    private readonly lifecycle: SessionLifecycleService,
+    private readonly manager: ContainerManagerClient,
+  ) {
+    this.timeoutMs = config.getOrThrow<number>('PENDING_SESSION_TIMEOUT_MS');
+    this.intervalMs = config.getOrThrow<number>('PENDING_SWEEP_INTERVAL_MS');
+  }
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.sweep(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One pass; returns how many sessions it settled. Overlapping calls share the pass in progress. */
+  sweep(): Promise<number> {
+    this.running ??= this.settleStale().finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async settleStale(): Promise<number> {
+    let settled = 0;
+    try {
+      const stale = await this.sessions.listPendingBefore(new Date(Date.now() - this.timeoutMs), BATCH);
+      for (const session of stale) if (await this.settle(session.id)) settled++;
+    } catch (error) {
+      this.logger.warn({ err: error }, 'pending-session sweep failed; retrying on the next one');
+    }
+    return settled;
+  }
+
+  private async settle(sessionId: string): Promise<boolean> {
+    try {
+      const sandbox = await this.manager.getSession(sessionId);
+      switch (sandbox.status) {
+        case SandboxStatus.Running:
+          await this.lifecycle.apply(sessionId, 'start');
+          return true;
+        case SandboxStatus.Error:
+        case SandboxStatus.Removed:
+          await this.lifecycle.failPending(sessionId, sandbox.errorReason ?? `sandbox is ${sandbox.status}`);
+          return true;
+        case SandboxStatus.Creating:
+        case SandboxStatus.Stopped:
+          return false; // still being created, or a stop is being reported: its notification settles it
+      }
+    } catch (error) {
+      if (error instanceof ServiceNotFoundError) {
+        await this.lifecycle.failPending(sessionId, 'The sandbox was never created (creation was interrupted); create a new session');
+        this.logger.warn({ sessionId }, 'stale PENDING session has no sandbox: marked ERROR');
+        return true;
+      }
+      this.logger.warn({ sessionId, err: error }, 'could not check a stale PENDING session; will retry');
+      return false;
+    }
+  }
+}
