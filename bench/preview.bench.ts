@@ -4,14 +4,11 @@ import { spawn, ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestApp } from '@sandbox/testing';
-import { AppModule } from '../apps/container-manager/src/app.module';
+import { freePort, spawnService, waitForHealthy } from '@sandbox/testing';
 import { dockerOptions } from '../apps/container-manager/src/modules/previews/preview-container.repository';
 import { SandboxFixture } from '../apps/container-manager/src/modules/previews/testing/sandbox-fixture';
-import { CONTAINER_MANAGER_SERVICE } from '../apps/container-manager/src/service';
 import type { Benchmark } from './lib/report';
 
 const ROUNDS = Number(process.env.PREVIEW_BENCH_ROUNDS ?? 3);
@@ -30,16 +27,6 @@ interface Sample {
   p50: number;
   p99: number;
   errors: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** nginx (Debian's nginx-light) as an equivalent reverse proxy: one worker, keep-alive upstream, no buffering. */
@@ -117,7 +104,19 @@ export const benchmark: Benchmark = {
     const dataDir = mkdtempSync(join(tmpdir(), 'bench-previews-'));
     const docker = new Docker(dockerOptions(process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'));
     const sessionId = randomUUID();
-    const app = await startTestApp(() => AppModule.forRoot(), CONTAINER_MANAGER_SERVICE, { DATA_DIR: dataDir, SANDBOX_TEST_LABEL: 'true', INTERNAL_SERVICE_KEY: key, LOG_LEVEL: 'silent' });
+    // The manager runs as its own process (as in production, and like nginx here), so the proxy does
+    // not share a thread with autocannon, which runs in this process for all three contenders.
+    const managerPort = await freePort();
+    const manager = spawnService('container-manager', {
+      PORT: String(managerPort),
+      DATA_DIR: dataDir,
+      SANDBOX_TEST_LABEL: 'true',
+      INTERNAL_SERVICE_KEY: key,
+      LOG_LEVEL: 'silent',
+      API_GATEWAY_URL: `http://127.0.0.1:${await freePort()}`,
+    });
+    await waitForHealthy(manager);
+    const app = { url: manager.url, port: managerPort, close: async () => void (await manager.stop()) };
     const sandbox = await SandboxFixture.create(docker, sessionId);
     let nginx: { process: ChildProcess; dir: string } | undefined;
     try {
@@ -153,7 +152,7 @@ export const benchmark: Benchmark = {
       const errors = order.map((contender) => `${contender} ${[...throughput[contender], ...fixed[contender]].reduce((sum, sample) => sum + sample.errors, 0)}`).join(', ');
       return {
         name: 'Preview proxy vs nginx (same sandbox upstream)',
-        description: `GET /plain (2-byte body) on a Node server in a real sandbox. Throughput: ${CONNECTIONS} connections, ${SECONDS} s per contender per round; latency: fixed ${FIXED_RATE} req/s over 10 connections (autocannon overallRate). ${ROUNDS} rounds, contenders alternating, medians reported. nginx: 1 worker, keepalive upstream, buffering off.`,
+        description: `GET /plain (2-byte body) on a Node server in a real sandbox; the manager and nginx each run as their own process, autocannon in the bench process. Throughput: ${CONNECTIONS} connections, ${SECONDS} s per contender per round; latency: fixed ${FIXED_RATE} req/s over 10 connections (autocannon overallRate). ${ROUNDS} rounds, contenders alternating, medians reported. nginx: 1 worker, keepalive upstream, buffering off.`,
         baselineLabel: 'direct',
         oursLabel: 'our proxy',
         rows: [
@@ -170,7 +169,11 @@ export const benchmark: Benchmark = {
       };
     } finally {
       if (nginx) {
-        nginx.process.kill('SIGTERM');
+        if (nginx.process.exitCode === null && nginx.process.signalCode === null) {
+          const exited = new Promise((resolve) => nginx!.process.once('exit', resolve));
+          nginx.process.kill('SIGTERM');
+          await exited; // nginx removes its pid file on exit: only then is the directory ours to delete
+        }
         rmSync(nginx.dir, { recursive: true, force: true });
       }
       await app.close();

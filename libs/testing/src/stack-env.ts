@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
-export const REPO_ROOT = resolve(__dirname, '../../..');
+const libsParent = resolve(__dirname, '../../..');
+/** The repository root, from the sources (tests) or from the compiled copy under dist/ (benchmarks). */
+export const REPO_ROOT = basename(libsParent) === 'dist' ? dirname(libsParent) : libsParent;
 export const DATA_DIR = process.env.DATA_DIR ?? join(REPO_ROOT, '.data');
 
 /**

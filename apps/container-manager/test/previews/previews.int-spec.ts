@@ -246,6 +246,28 @@ describe(PreviewsService.name, () => {
       expect(seen.body).toMatchObject({ length: body.length, sha256: sha256(body) });
     });
 
+    it('should forward Expect: 100-continue and chunked uploads, and HEAD requests', async () => {
+      const expecting = echo(await viaHost(3000, a.sessionId, '/expect', { method: 'POST', body: 'hello', headers: { expect: '100-continue' } }));
+      expect(expecting).toMatchObject({ method: 'POST', body: { text: 'hello' } });
+      expect(expecting.headers.expect).toBeUndefined();
+      const { request } = await import('node:http');
+      const chunked = await new Promise<Reply>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: app.port, path: '/chunked', method: 'PUT', headers: { host: hostOf(3000, a.sessionId), 'transfer-encoding': 'chunked' }, agent: false }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), json: <T>() => JSON.parse(Buffer.concat(chunks).toString('utf8')) as T }));
+        });
+        req.on('error', reject);
+        req.write('part one, ');
+        setTimeout(() => req.end('part two'), 50);
+      });
+      expect(echo(chunked).body.text).toBe('part one, part two');
+      const head = await viaHost(3000, a.sessionId, '/plain', { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.headers['content-length']).toBe('2');
+      expect(head.body.length).toBe(0);
+    });
+
     it('should deliver Server-Sent Events as they are written, not at the end', async () => {
       const { request } = await import('node:http');
       const first = await new Promise<string>((resolve, reject) => {

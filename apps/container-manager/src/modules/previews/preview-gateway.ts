@@ -57,20 +57,19 @@ export class PreviewGateway {
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     const match = matchPreviewRequest(req.headers.host, req.url ?? '/', this.previews.domain);
     if (match.kind === 'none') return false;
-    const reject = (status: number, message: string) => sendJson(res, status, message);
     if (match.kind === 'invalid') {
-      reject(400, match.message);
+      sendJson(res, 400, match.message);
       return true;
     }
     let admission: Admission;
     try {
       admission = this.admit(req, match.request, false);
     } catch (error) {
-      this.fail(error, reject);
+      this.fail(error, (status, message) => sendJson(res, status, message));
       return true;
     }
     if (admission.kind === 'reject') {
-      reject(admission.status, admission.message);
+      sendJson(res, admission.status, admission.message);
       return true;
     }
     if (admission.kind === 'redirect') {
@@ -78,12 +77,19 @@ export class PreviewGateway {
       res.end();
       return true;
     }
-    const forward = (target: PreviewTarget) => this.proxy.web(req, res, target, admission.path, admission.context, () => this.previews.invalidate(admission.sessionId));
     // Hot path: a fresh cached address means no promise and no Docker call.
     const cached = this.previews.cachedTarget(admission.record);
-    if (cached) forward(cached);
-    else this.previews.target(admission.record).then(forward, (error: unknown) => this.fail(error, reject));
+    if (cached) this.forward(req, res, cached, admission);
+    else
+      this.previews.target(admission.record).then(
+        (target) => this.forward(req, res, target, admission),
+        (error: unknown) => this.fail(error, (status, message) => sendJson(res, status, message)),
+      );
     return true;
+  }
+
+  private forward(req: IncomingMessage, res: ServerResponse, target: PreviewTarget, admission: Admission & { kind: 'forward' }): void {
+    this.proxy.web(req, res, target, admission.path, admission.context, () => this.previews.invalidate(admission.sessionId));
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {

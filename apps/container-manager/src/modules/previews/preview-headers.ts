@@ -22,8 +22,12 @@ const HOP_BY_HOP = new Set([
   'http2-settings',
 ]);
 
-/** Never forwarded to a sandbox: platform credentials, and client-supplied forwarding claims. */
+/**
+ * Never forwarded to a sandbox: platform credentials, client-supplied forwarding claims, and `Expect`
+ * (the manager's server already answered `100 Continue`; the body follows either way).
+ */
 const ALWAYS_STRIPPED = new Set([
+  'expect',
   INTERNAL_KEY_HEADER,
   PREVIEW_TOKEN_HEADER,
   'forwarded',
@@ -46,13 +50,17 @@ export interface ForwardContext {
   upgrade?: string;
 }
 
-/** Names listed in `Connection` are hop-by-hop for this message too (RFC 9110 §7.6.1). */
-function connectionListed(value: string | string[] | undefined): Set<string> {
-  const listed = new Set<string>();
-  if (value === undefined) return listed;
+/**
+ * Names listed in `Connection` are hop-by-hop for this message too (RFC 9110 §7.6.1). Null when nothing
+ * beyond `keep-alive` (hop-by-hop anyway) is listed: the common case allocates no Set.
+ */
+function connectionListed(value: string | string[] | undefined): Set<string> | null {
+  if (value === undefined) return null;
+  let listed: Set<string> | null = null;
   for (const part of (Array.isArray(value) ? value.join(',') : value).split(',')) {
     const name = part.trim().toLowerCase();
-    if (name) listed.add(name);
+    if (!name || name === 'keep-alive') continue;
+    (listed ??= new Set()).add(name);
   }
   return listed;
 }
@@ -67,7 +75,7 @@ export function upstreamRequestHeaders(headers: IncomingHttpHeaders, context: Fo
   const sharesPlatformOrigin = context.form !== 'host';
   const out: OutgoingHttpHeaders = {};
   for (const name of Object.keys(headers)) {
-    if (HOP_BY_HOP.has(name) || ALWAYS_STRIPPED.has(name) || listed.has(name)) continue;
+    if (HOP_BY_HOP.has(name) || ALWAYS_STRIPPED.has(name) || listed?.has(name)) continue;
     if (sharesPlatformOrigin && (name === 'cookie' || name === 'authorization')) continue;
     if (name === 'cookie') {
       const cookie = withoutTokenCookie(headers.cookie);
@@ -112,13 +120,13 @@ export function readCookie(cookie: string | undefined, name: string): string | u
  * platform's domain or a sibling preview), and on the path forms the `Path` is pinned under the
  * session's prefix so the cookie never reaches platform routes.
  */
-export function clientResponseHeaders(headers: IncomingHttpHeaders, context: Pick<ForwardContext, 'form' | 'prefix' | 'upgrade'>): OutgoingHttpHeaders {
+export function clientResponseHeaders(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>, context: Pick<ForwardContext, 'form' | 'prefix' | 'upgrade'>): OutgoingHttpHeaders {
   const listed = connectionListed(headers.connection);
   const out: OutgoingHttpHeaders = {};
   for (const name of Object.keys(headers)) {
-    if (HOP_BY_HOP.has(name) || listed.has(name)) continue;
+    if (HOP_BY_HOP.has(name) || listed?.has(name)) continue;
     if (name === 'set-cookie') {
-      const cookies = (headers['set-cookie'] ?? []).map((value) => confineSetCookie(value, context)).filter((value): value is string => value !== null);
+      const cookies = confineSetCookies(headers['set-cookie'], context);
       if (cookies.length > 0) out['set-cookie'] = cookies;
       continue;
     }
@@ -129,6 +137,16 @@ export function clientResponseHeaders(headers: IncomingHttpHeaders, context: Pic
     out.upgrade = context.upgrade;
   }
   return out;
+}
+
+/** `Set-Cookie` arrives as an array from node:http and as a string from undici when there is only one. */
+function confineSetCookies(values: string | string[] | undefined, context: Pick<ForwardContext, 'form' | 'prefix'>): string[] {
+  const confined: string[] = [];
+  for (const value of typeof values === 'string' ? [values] : (values ?? [])) {
+    const cookie = confineSetCookie(value, context);
+    if (cookie !== null) confined.push(cookie);
+  }
+  return confined;
 }
 
 export function confineSetCookie(value: string, context: Pick<ForwardContext, 'form' | 'prefix'>): string | null {

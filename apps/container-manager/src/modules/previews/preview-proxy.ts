@@ -1,7 +1,8 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { Agent, ClientRequest, IncomingMessage, OutgoingHttpHeaders, STATUS_CODES, ServerResponse, request } from 'node:http';
+import { ClientRequest, IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, STATUS_CODES, ServerResponse, request } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { Dispatcher, Pool } from 'undici';
 import { PreviewErrors } from '@sandbox/contracts';
 import { ForwardContext, clientResponseHeaders, upstreamRequestHeaders } from './preview-headers';
 
@@ -11,7 +12,9 @@ export interface UpstreamAddress {
 }
 
 /** Connection-level failures that mean "the preview server is not there" (answered 502). */
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET']);
+/** A kept-alive socket that turned out closed when reused ("other side closed" / reset). */
+const RETRYABLE = new Set(['ECONNRESET', 'UND_ERR_SOCKET']);
 const CONNECT_TIMEOUT_MS = 10_000;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -47,64 +50,50 @@ function headerLines(headers: OutgoingHttpHeaders): string {
   return lines;
 }
 
+/** How long an upstream pool may sit unused before its sockets are closed. */
+const POOL_IDLE_MS = 60_000;
+
+interface UpstreamPool {
+  pool: Pool;
+  usedAt: number;
+}
+
 /**
- * Streams HTTP requests and WebSocket connections to a sandbox over node:http. Bodies are piped in
- * both directions (never buffered), connections to sandboxes are kept alive and pooled per address,
- * and every failure ends both sides: an upstream reset mid-response destroys the client connection,
- * a client abort destroys the upstream request.
+ * Streams HTTP requests and WebSocket connections to a sandbox. Plain HTTP goes through an undici
+ * `Pool` per container address (keep-alive, `dispatch` with a handler object: no promise, no
+ * IncomingMessage/ClientRequest pair per request); upgrades use node:http and are spliced. Bodies are
+ * streamed in both directions with backpressure (never buffered), and every failure ends both sides:
+ * an upstream reset mid-response destroys the client connection, a client abort aborts the upstream
+ * request (which closes that upstream socket).
  */
 @Injectable()
 export class PreviewProxy implements OnModuleDestroy {
   private readonly logger = new Logger(PreviewProxy.name);
-  private readonly agent = new Agent({ keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: 256, scheduling: 'lifo' });
+  /** Keyed by `ip:port`: a pooled socket never serves another container that later gets the address. */
+  private readonly pools = new Map<string, UpstreamPool>();
   private readonly tunnels = new Set<Duplex>();
+  private readonly sweeper = setInterval(() => this.sweep(Date.now()), POOL_IDLE_MS / 2).unref();
 
   /** `onUnreachable` runs when the address did not answer, so the caller can drop a stale address. */
   web(req: IncomingMessage, res: ServerResponse, target: UpstreamAddress, path: string, context: ForwardContext, onUnreachable: () => void, retried = false): void {
-    const upstream = request({
-      host: target.host,
-      port: target.port,
-      method: req.method,
-      path,
-      headers: upstreamRequestHeaders(req.headers, context),
-      agent: this.agent,
-      setHost: false,
-    });
-    this.guardConnect(upstream);
-    let responded = false;
-    const onClientGone = () => {
-      if (!res.writableFinished) upstream.destroy();
-    };
-    res.once('close', onClientGone);
-    upstream.on('response', (upstreamRes) => {
-      responded = true;
-      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, clientResponseHeaders(upstreamRes.headers, context));
-      // Event streams must reach the browser now, not with the first event.
-      if (String(upstreamRes.headers['content-type'] ?? '').startsWith('text/event-stream')) res.flushHeaders();
-      upstreamRes.on('error', () => res.destroy());
-      upstreamRes.on('close', () => {
-        if (!upstreamRes.complete) res.destroy();
-      });
-      upstreamRes.pipe(res);
-    });
-    upstream.on('error', (error: NodeJS.ErrnoException) => {
-      if (responded || res.destroyed) {
-        res.destroy();
-        return;
-      }
-      // A pooled connection the sandbox closed while idle: safe to try once more for requests without a body.
-      if (!retried && upstream.reusedSocket && error.code === 'ECONNRESET' && IDEMPOTENT.has(req.method ?? '') && !hasBody(req)) {
-        res.off('close', onClientGone);
-        this.web(req, res, target, path, context, onUnreachable, true);
-        return;
-      }
-      if (CONNECT_ERRORS.has(error.code ?? '')) onUnreachable();
-      this.logger.debug({ err: error, target: `${target.host}:${target.port}` }, 'preview upstream failed');
-      sendJson(res, 502, PreviewErrors.upstreamFailed);
-    });
-    if (hasBody(req)) req.pipe(upstream);
-    else upstream.end();
-    req.on('error', () => upstream.destroy());
+    const handler = new ForwardHandler(this, req, res, target, path, context, onUnreachable, retried);
+    const headers = upstreamRequestHeaders(req.headers, context) as Record<string, string | string[]>;
+    // No promise and no stream pair per request; dispatch() reports its own validation errors through
+    // the handler (onResponseError → 502), never by throwing.
+    this.pool(target).dispatch({ method: req.method ?? 'GET', path, headers, body: hasBody(req) ? req : null }, handler);
+  }
+
+  /** Called by a handler whose request failed before any response was relayed (internal to this file). */
+  failed(handler: ForwardHandler, error: NodeJS.ErrnoException): void {
+    const { req, res, target, path, context, onUnreachable, retried } = handler;
+    // A pooled connection the sandbox closed while idle: safe to try once more for requests without a body.
+    if (!retried && RETRYABLE.has(error.code ?? '') && IDEMPOTENT.has(req.method ?? '') && !hasBody(req)) {
+      this.web(req, res, target, path, context, onUnreachable, true);
+      return;
+    }
+    if (CONNECT_ERRORS.has(error.code ?? '')) onUnreachable();
+    this.logger.debug({ err: error, target: `${target.host}:${target.port}` }, 'preview upstream failed');
+    sendJson(res, 502, PreviewErrors.upstreamFailed);
   }
 
   /** Relays a WebSocket (or any HTTP upgrade) handshake, then splices the two sockets together. */
@@ -152,9 +141,41 @@ export class PreviewProxy implements OnModuleDestroy {
     upstream.end();
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.sweeper);
     for (const tunnel of this.tunnels) tunnel.destroy();
-    this.agent.destroy();
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map(({ pool }) => pool.destroy().catch(() => undefined)));
+  }
+
+  private pool(target: UpstreamAddress): Pool {
+    const key = `${target.host}:${target.port}`;
+    const now = Date.now();
+    const found = this.pools.get(key);
+    if (found) {
+      found.usedAt = now;
+      return found.pool;
+    }
+    const pool = new Pool(`http://${key}`, {
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      // Streaming responses (SSE, long polls, slow dev-server compiles) must live: no response timeouts.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      keepAliveTimeout: 4_000,
+      keepAliveMaxTimeout: 60_000,
+    });
+    this.pools.set(key, { pool, usedAt: now });
+    return pool;
+  }
+
+  /** Closes pools nobody used for a while (gracefully: requests still streaming through them finish). */
+  private sweep(now: number): void {
+    for (const [key, entry] of this.pools) {
+      if (now - entry.usedAt < POOL_IDLE_MS) continue;
+      this.pools.delete(key);
+      entry.pool.close().catch(() => undefined);
+    }
   }
 
   private splice(client: Duplex, upstream: Socket): void {
@@ -181,6 +202,77 @@ export class PreviewProxy implements OnModuleDestroy {
       socket.once('connect', () => clearTimeout(timer));
       socket.once('close', () => clearTimeout(timer));
     });
+  }
+}
+
+/**
+ * One proxied HTTP request, as an undici dispatch handler: response head and chunks are written to the
+ * client as they arrive (SSE and large downloads stream), with backpressure both ways.
+ */
+class ForwardHandler implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private responded = false;
+  private clientGone = false;
+  private draining = false;
+
+  constructor(
+    private readonly proxy: PreviewProxy,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly target: UpstreamAddress,
+    readonly path: string,
+    readonly context: ForwardContext,
+    readonly onUnreachable: () => void,
+    readonly retried: boolean,
+  ) {
+    res.once('close', this.onClientClose);
+  }
+
+  private readonly onClientClose = (): void => {
+    if (this.res.writableFinished) return;
+    this.clientGone = true;
+    this.controller?.abort(new Error('client closed the connection'));
+  };
+
+  private readonly onDrain = (): void => {
+    this.draining = false;
+    this.controller?.resume();
+  };
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.clientGone) controller.abort(new Error('client closed the connection'));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
+    const { res } = this;
+    // If the sandbox's head can't be relayed (writeHead throws on a value Node refuses), undici aborts
+    // the request and the client gets the 502 below instead of a half-written response.
+    res.writeHead(statusCode, statusMessage ?? '', clientResponseHeaders(headers, this.context));
+    this.responded = true;
+    // Event streams must reach the browser now, not with the first event.
+    const type = headers['content-type'];
+    if (typeof type === 'string' && type.startsWith('text/event-stream')) res.flushHeaders();
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.res.write(chunk) || this.draining) return;
+    this.draining = true;
+    controller.pause();
+    this.res.once('drain', this.onDrain);
+  }
+
+  onResponseEnd(): void {
+    this.res.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined | null, error: Error): void {
+    if (this.responded || this.clientGone || this.res.destroyed) {
+      this.res.destroy();
+      return;
+    }
+    this.res.off('close', this.onClientClose);
+    this.proxy.failed(this, error);
   }
 }
 

@@ -30,7 +30,7 @@ export type PreviewMatch = { kind: 'preview'; request: PreviewRequest } | { kind
  * the address they map to comes only from our records.
  */
 export function matchPreviewRequest(host: string | undefined, url: string, previewDomain: string): PreviewMatch {
-  const byHost = host === undefined ? null : matchHost(host, previewDomain);
+  const byHost = host === undefined ? null : matchHostCached(host, previewDomain);
   if (byHost) {
     if (byHost.kind !== 'preview') return byHost;
     return { kind: 'preview', request: { form: 'host', sessionId: byHost.sessionId, port: byHost.port, path: url.startsWith('/') ? url : `/${url}` } };
@@ -41,6 +41,30 @@ export function matchPreviewRequest(host: string | undefined, url: string, previ
 }
 
 type HostMatch = { kind: 'preview'; sessionId: string; port: number } | { kind: 'invalid'; message: string };
+
+/**
+ * Host classification is a pure function of the header and the domain, and a browser sends the same
+ * few Host values over and over: remember the answers for short hosts (bounded, cleared when full).
+ */
+const HOST_CACHE_MAX = 1024;
+const HOST_CACHE_MAX_LENGTH = 255;
+const hostCache = new Map<string, Readonly<HostMatch> | null>();
+let hostCacheDomain = '';
+
+function matchHostCached(rawHost: string, previewDomain: string): Readonly<HostMatch> | null {
+  if (rawHost.length > HOST_CACHE_MAX_LENGTH) return matchHost(rawHost, previewDomain);
+  if (previewDomain !== hostCacheDomain) {
+    hostCache.clear();
+    hostCacheDomain = previewDomain;
+  }
+  let match = hostCache.get(rawHost);
+  if (match === undefined) {
+    match = matchHost(rawHost, previewDomain);
+    if (hostCache.size >= HOST_CACHE_MAX) hostCache.clear();
+    hostCache.set(rawHost, match);
+  }
+  return match;
+}
 
 function matchHost(rawHost: string, previewDomain: string): HostMatch | null {
   const host = rawHost.toLowerCase();

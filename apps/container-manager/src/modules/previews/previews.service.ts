@@ -24,12 +24,19 @@ export interface PreviewToken {
 
 /** How long a container's address is trusted without asking Docker again (events usually beat it). */
 const ADDRESS_TTL_MS = 1000;
+/**
+ * A request in the last part of that second starts the next lookup in the background, so steady traffic
+ * never waits for Docker; the address in use is still never older than ADDRESS_TTL_MS.
+ */
+const REFRESH_AHEAD_MS = 250;
 
 interface CachedAddress {
   expires: number;
   result: Promise<string>;
   /** Set once `result` resolved, so the proxy can use it synchronously. */
   address?: string;
+  /** A background lookup to replace this entry is under way. */
+  refreshing?: boolean;
 }
 
 export const PreviewAuthErrors = {
@@ -140,7 +147,10 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
   /** The target without waiting, when the container's address is cached and fresh (the hot path). */
   cachedTarget(record: PreviewRecord): PreviewTarget | undefined {
     const cached = this.addresses.get(record.sessionId);
-    if (!cached?.address || cached.expires <= Date.now()) return undefined;
+    if (!cached?.address) return undefined;
+    const left = cached.expires - Date.now();
+    if (left <= 0) return undefined;
+    if (left < REFRESH_AHEAD_MS && !cached.refreshing) this.refreshAhead(record.sessionId, cached);
     return { sessionId: record.sessionId, host: cached.address, port: record.port };
   }
 
@@ -173,6 +183,23 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
       },
     );
     return result;
+  }
+
+  /**
+   * Replaces a still-valid entry with a fresh lookup without making requests wait. The result is only
+   * installed if the entry was not dropped meanwhile (a Docker event or a connect failure wins); a
+   * failed lookup leaves the entry to expire, and the next request asks Docker and reports the error.
+   */
+  private refreshAhead(sessionId: string, current: CachedAddress): void {
+    current.refreshing = true;
+    const now = Date.now();
+    const result = this.lookup(sessionId);
+    result.then(
+      (address) => {
+        if (this.addresses.get(sessionId) === current) this.addresses.set(sessionId, { expires: now + ADDRESS_TTL_MS, result, address });
+      },
+      () => undefined,
+    );
   }
 
   private async lookup(sessionId: string): Promise<string> {
