@@ -9,3 +9,4 @@ export * from './errors/domain.exception';
 export * from './health/health.module';
 export * from './logging/logging.module';
 export * from './metrics/metrics.module';
+export * from './http/page-query.dto';

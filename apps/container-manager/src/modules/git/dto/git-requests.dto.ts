@@ -1,7 +1,7 @@
 import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
 import { COMMIT_HASH_PATTERN, CommitRequest, RestoreRequest } from '@sandbox/contracts';
+import { PageQueryDto } from '@sandbox/shared';
 
 const HASH_MESSAGE = (field: string) => `${field} must be a 40-character lower-case hexadecimal commit hash`;
 const NO_NUL = /^[^\0]*$/;
@@ -28,22 +28,8 @@ export class RestoreRequestDto implements RestoreRequest {
   commitHash!: string;
 }
 
-export class CheckpointsQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1, { message: 'limit must be between 1 and 100' })
-  @Max(100, { message: 'limit must be between 1 and 100' })
-  limit?: number;
-
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'offset must be an integer' })
-  @Min(0, { message: 'offset must be at least 0' })
-  offset?: number;
-}
+/** `?limit&offset` of the checkpoint timeline. */
+export class CheckpointsQueryDto extends PageQueryDto {}
 
 export class DiffQueryDto {
   @ApiProperty({ pattern: COMMIT_HASH_PATTERN.source, description: 'A checkpoint of this session.' })

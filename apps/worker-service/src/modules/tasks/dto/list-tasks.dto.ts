@@ -1,12 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { TaskStatus } from '@sandbox/contracts';
+import { PageQueryDto } from '@sandbox/shared';
 import { OWNER_ID_PATTERN } from './create-task.dto';
 
 const STATUS = Object.values(TaskStatus).join('|');
 
-export class ListTasksDto {
+export class ListTasksDto extends PageQueryDto {
   @ApiPropertyOptional({ description: `one status, or several separated by commas (${Object.values(TaskStatus).join(', ')})`, example: 'processing,retrying' })
   @IsOptional()
   @Matches(new RegExp(`^(${STATUS})(,(${STATUS}))*$`), { message: `status must be one or more (comma-separated) of ${Object.values(TaskStatus).join(', ')}` })
@@ -17,21 +17,6 @@ export class ListTasksDto {
   @IsString()
   @MaxLength(100)
   type?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1, { message: 'limit must be between 1 and 100' })
-  @Max(100, { message: 'limit must be between 1 and 100' })
-  limit?: number;
-
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'offset must be an integer' })
-  @Min(0, { message: 'offset must be at least 0' })
-  offset?: number;
 
   @ApiPropertyOptional()
   @IsOptional()
