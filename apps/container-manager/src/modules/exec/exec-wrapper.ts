@@ -6,9 +6,11 @@
  * /tmp/.sandbox-exec/<execId>/pgid) and waits for it, so Docker records the command's exit code.
  * stdin is passed on explicitly (an `&` command would otherwise get /dev/null).
  *
- * WRAPPER: runs the command with stdout/stderr on FIFOs relayed by two `cat`s. Processes the command
- * leaves in the background (`node server.js &`) inherit the FIFOs, not Docker's pipes: when the command
- * exits, each relay still held open is handed over to a drain (`cat > /dev/null`) that keeps reading,
+ * WRAPPER: runs the command with stdout/stderr on FIFOs relayed by two `cat`s. When the command exits
+ * and nothing else holds the FIFOs, the wrapper waits for the relays to pass on every byte (no output
+ * is ever cut, however loaded the machine). Processes the command leaves in the background
+ * (`node server.js &`) inherit the FIFOs, not Docker's pipes: then each relay still held open is
+ * handed over to a drain (`cat > /dev/null`) that keeps reading,
  * so the exec's streams close (the call returns) while background writers neither block nor die of
  * SIGPIPE. A timeout kills the whole process group (KILL_SCRIPT), background processes included.
  */
@@ -23,6 +25,20 @@ cat "$d/o" & ro=$!
 cat "$d/e" >&2 & re=$!
 "$@" >"$d/o" 2>"$d/e"
 rc=$?
+# Does any process other than the relays still hold one of the FIFOs (a background writer)?
+writers() {
+  for p in /proc/[0-9]*; do
+    case "\${p#/proc/}" in "$ro"|"$re"|"$$") continue ;; esac
+    ls -l "$p/fd" 2>/dev/null | grep -qF "$d/" && return 0
+  done
+  return 1
+}
+if ! writers; then
+  # Nothing left writing: the relays end at EOF once they have passed on every byte.
+  wait $ro $re
+  rm -rf "$d"
+  exit $rc
+fi
 i=0
 while [ $i -lt 20 ] && kill -0 $ro $re 2>/dev/null; do usleep 5000; i=$((i+1)); done
 handover() {

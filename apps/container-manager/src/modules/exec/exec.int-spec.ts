@@ -23,6 +23,20 @@ describe(ExecController.name, () => {
     expect(result.durationMs).toBeGreaterThanOrEqual(0);
   });
 
+  it('should return every byte a command writes just before it exits, even with execs in parallel', async () => {
+    // 300 numbered lines on stdout (under this manager's 4 KiB cap) and a last line on stderr, eight execs at once.
+    const command = 'i=0; while [ $i -lt 300 ]; do echo "line $i"; i=$((i+1)); done; echo last >&2';
+    const results = await Promise.all(Array.from({ length: 8 }, () => m.client.exec(id, { command })));
+    for (const result of results) {
+      const lines = result.stdout.trimEnd().split('\n');
+      expect(result.truncated).toBe(false);
+      expect(lines).toHaveLength(300);
+      expect(lines.at(-1)).toBe('line 299');
+      expect(result.stderr).toBe('last\n');
+      expect(result.exitCode).toBe(0);
+    }
+  });
+
   it('should run an argv array without a shell, with env, cwd and stdin', async () => {
     await m.client.exec(id, { command: 'mkdir -p sub/dir' });
     const result = await m.client.exec(id, { command: ['sh', '-c', 'pwd; echo "$FOO"; cat', 'ignored'], cwd: 'sub/dir', env: { FOO: 'b a r' }, stdin: 'piped\n' });
