@@ -74,6 +74,34 @@ describe('platform boot', () => {
     expect(fresh.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it.each([
+    ['gateway internal route', 'gateway', '/api/internal/git-checkpoints'],
+    ['gateway GraphQL', 'gateway', '/graphql'],
+    ['worker task creation', 'worker', '/api/tasks'],
+    ['manager session creation', 'manager', '/api/internal/sessions'],
+  ] as const)('should answer an oversized JSON body on the %s with 413 and keep serving', async (_label, which, path) => {
+    // The gateway accepts JSON up to 16 MiB (writeFile carries file content); the others the default 100 kB.
+    const body = JSON.stringify({ padding: 'x'.repeat((which === 'gateway' ? 17 : 2) * 1024 * 1024) });
+    const response = await fetch(`http://127.0.0.1:${ports[which]}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-internal-service-key': key, authorization: 'Bearer not-a-key' },
+      body,
+    });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({ statusCode: 413, message: expect.stringMatching(/too large/i) });
+    expect((await fetch(`http://127.0.0.1:${ports[which]}/health`)).status).toBe(200);
+  });
+
+  it.each(['gateway', 'worker', 'manager'] as const)('should answer malformed JSON on the %s with 400, not 500', async (which) => {
+    const path = { gateway: '/api/internal/git-checkpoints', worker: '/api/tasks', manager: '/api/internal/sessions' }[which];
+    const response = await fetch(`http://127.0.0.1:${ports[which]}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-internal-service-key': key },
+      body: '{"sessionId": ',
+    });
+    expect(response.status).toBe(400);
+  });
+
   it('should report the worker down in the gateway health with 503, and recover when it is back', async () => {
     // Nest's shutdown hooks close the app, then re-raise the signal: a clean stop ends by SIGTERM.
     expect([0, 'SIGTERM']).toContain(await worker.stop('SIGTERM'));
