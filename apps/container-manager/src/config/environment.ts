@@ -47,6 +47,20 @@ export class ManagerEnvironment extends BaseEnvironment {
   @Min(10, { message: 'OUTBOX_POLL_MS must be at least 10' })
   OUTBOX_POLL_MS = 1_000;
 
+  /** How long a delivered outbox row is kept (for inspection) before the prune deletes it; 0: at the next prune. */
+  @Type(() => Number)
+  @IsInt({ message: 'OUTBOX_RETENTION_MS must be an integer' })
+  @Min(0, { message: 'OUTBOX_RETENTION_MS must be between 0 and 315360000000 (10 years)' })
+  @Max(315_360_000_000, { message: 'OUTBOX_RETENTION_MS must be between 0 and 315360000000 (10 years)' })
+  OUTBOX_RETENTION_MS = 86_400_000;
+
+  /** How often delivered rows past OUTBOX_RETENTION_MS are deleted (a timer's delay: at most 2^31-1). */
+  @Type(() => Number)
+  @IsInt({ message: 'OUTBOX_PRUNE_INTERVAL_MS must be an integer' })
+  @Min(100, { message: 'OUTBOX_PRUNE_INTERVAL_MS must be between 100 and 2147483647' })
+  @Max(2_147_483_647, { message: 'OUTBOX_PRUNE_INTERVAL_MS must be between 100 and 2147483647' })
+  OUTBOX_PRUNE_INTERVAL_MS = 300_000;
+
   /** Docker network the sandboxes join (bridge, inter-container traffic off, host blocked). */
   @IsString({ message: 'SANDBOX_NETWORK must be a docker network name' })
   @Matches(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/, { message: 'SANDBOX_NETWORK must be a docker network name' })

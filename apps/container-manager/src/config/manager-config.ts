@@ -27,6 +27,8 @@ export class ManagerConfig {
   readonly outboxBaseDelayMs: number;
   readonly outboxMaxDelayMs: number;
   readonly outboxPollMs: number;
+  readonly outboxRetentionMs: number;
+  readonly outboxPruneIntervalMs: number;
 
   constructor(config: ConfigService<ManagerEnvironment, true>) {
     const get = <K extends keyof ManagerEnvironment>(key: K): ManagerEnvironment[K] => config.get(key, { infer: true });
@@ -51,5 +53,7 @@ export class ManagerConfig {
     this.outboxBaseDelayMs = get('OUTBOX_BACKOFF_BASE_MS');
     this.outboxMaxDelayMs = Math.max(get('GATEWAY_NOTIFY_MAX_DELAY_MS'), this.outboxBaseDelayMs);
     this.outboxPollMs = get('OUTBOX_POLL_MS');
+    this.outboxRetentionMs = get('OUTBOX_RETENTION_MS');
+    this.outboxPruneIntervalMs = get('OUTBOX_PRUNE_INTERVAL_MS');
   }
 }

@@ -20,4 +20,13 @@ export const OUTBOX_MIGRATIONS: Migration[] = [
       CREATE INDEX outbox_pending ON outbox (session_id, id) WHERE delivered_at IS NULL AND failed_at IS NULL;
     `,
   },
+  {
+    // The retention prune deletes delivered rows oldest first; without this it would scan the table.
+    // Partial, so pending rows (the hot path) don't pay for it.
+    id: 401,
+    name: 'outbox_delivered_index',
+    sql: `
+      CREATE INDEX outbox_delivered ON outbox (delivered_at) WHERE delivered_at IS NOT NULL;
+    `,
+  },
 ];

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { ManagerConfigModule } from '../../config/manager-config.module';
 import { OutboxDeliveryService } from './outbox-delivery.service';
+import { OutboxRetentionService } from './outbox-retention.service';
 import { OutboxRepository } from './outbox.repository';
 import { OutboxService } from './outbox.service';
 
@@ -10,7 +11,7 @@ export { OUTBOX_MIGRATIONS } from './outbox.migrations';
 @Global()
 @Module({
   imports: [ManagerConfigModule],
-  providers: [OutboxRepository, OutboxDeliveryService, OutboxService],
+  providers: [OutboxRepository, OutboxDeliveryService, OutboxRetentionService, OutboxService],
   exports: [OutboxService],
 })
 export class OutboxModule {}

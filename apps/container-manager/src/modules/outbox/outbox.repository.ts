@@ -17,7 +17,7 @@ interface RawRow {
   attempts: number;
 }
 
-/** The outbox table: pending notifications, ordered by id, delivered head-first per session. */
+/** The outbox table: pending notifications, ordered by id, delivered head-first per session; delivered rows until pruned. */
 @Injectable()
 export class OutboxRepository {
   private readonly insertStmt: Statement;
@@ -27,6 +27,7 @@ export class OutboxRepository {
   private readonly failedStmt: Statement;
   private readonly rescheduleStmt: Statement;
   private readonly pendingCountStmt: Statement;
+  private readonly pruneDeliveredStmt: Statement;
 
   constructor(private readonly database: DatabaseService) {
     const db = database.db;
@@ -40,6 +41,10 @@ export class OutboxRepository {
     this.failedStmt = db.prepare('UPDATE outbox SET failed_at = ?, attempts = attempts + 1, last_error = ? WHERE id = ?');
     this.rescheduleStmt = db.prepare('UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?');
     this.pendingCountStmt = db.prepare('SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL').pluck();
+    // Delivered rows only (index outbox_delivered); ISO-8601 UTC strings compare in time order.
+    this.pruneDeliveredStmt = db.prepare(
+      'DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ? ORDER BY delivered_at LIMIT ?)',
+    );
   }
 
   /** Must run inside the transaction of the state change the message reports. */
@@ -80,5 +85,14 @@ export class OutboxRepository {
 
   reschedule(id: number, attempts: number, nextAttemptAt: number, error: string): void {
     this.rescheduleStmt.run(attempts, nextAttemptAt, error.slice(0, 1000), id);
+  }
+
+  /**
+   * Deletes up to `limit` rows delivered before `deliveredBefore`, oldest first; returns how many.
+   * Pending, retrying and failed (dropped) rows are never touched. Ids are AUTOINCREMENT, so they are
+   * not reused after a delete and per-session order stays by id.
+   */
+  pruneDelivered(deliveredBefore: Date, limit: number): number {
+    return this.pruneDeliveredStmt.run(deliveredBefore.toISOString(), limit).changes;
   }
 }

@@ -1,0 +1,31 @@
+import { InvalidEnvironmentError, validateEnvironment } from '@sandbox/shared';
+import { ManagerEnvironment } from './environment';
+
+const valid = { INTERNAL_SERVICE_KEY: 'a-long-enough-internal-key', DATA_DIR: '/var/lib/sandbox' };
+
+describe(ManagerEnvironment.name, () => {
+  it('should keep delivered outbox rows for 24 hours and prune every 5 minutes by default', () => {
+    const env = validateEnvironment(ManagerEnvironment, valid);
+    expect(env.OUTBOX_RETENTION_MS).toBe(86_400_000);
+    expect(env.OUTBOX_PRUNE_INTERVAL_MS).toBe(300_000);
+  });
+
+  it('should accept a retention of 0 (prune right after delivery)', () => {
+    expect(validateEnvironment(ManagerEnvironment, { ...valid, OUTBOX_RETENTION_MS: '0' }).OUTBOX_RETENTION_MS).toBe(0);
+  });
+
+  it.each([
+    ['OUTBOX_RETENTION_MS', '-1'],
+    ['OUTBOX_RETENTION_MS', '1d'],
+    ['OUTBOX_RETENTION_MS', '1.5'],
+    ['OUTBOX_RETENTION_MS', '315360000001'],
+    ['OUTBOX_PRUNE_INTERVAL_MS', '99'],
+    ['OUTBOX_PRUNE_INTERVAL_MS', 'often'],
+    // setInterval would silently turn a delay above 2^31-1 into 1 ms.
+    ['OUTBOX_PRUNE_INTERVAL_MS', '2147483648'],
+  ])('should refuse to boot naming %s when it is %s', (variable, value) => {
+    const attempt = () => validateEnvironment(ManagerEnvironment, { ...valid, [variable]: value });
+    expect(attempt).toThrow(InvalidEnvironmentError);
+    expect(attempt).toThrow(new RegExp(`^  - ${variable}: `, 'm'));
+  });
+});
