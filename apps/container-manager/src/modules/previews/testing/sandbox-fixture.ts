@@ -51,7 +51,9 @@ export class SandboxFixture {
   /** Starts the test web server on `port` in the background and waits until it answers. */
   async serve(port: number, name = this.sessionId): Promise<void> {
     const exec = await this.container.exec({ Cmd: ['node', '/workspace/server.js', String(port), name], User: '1000:1000', AttachStdout: false, AttachStderr: false });
-    await exec.start({ Detach: true });
+    // dockerode hands back the (empty) response of a detached start as a stream; left unread it pins a
+    // Docker socket and keeps the process alive.
+    (await exec.start({ Detach: true })).resume();
     for (let attempt = 0; attempt < 100; attempt++) {
       if (await answers(this.ip, port)) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
