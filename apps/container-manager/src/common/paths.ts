@@ -5,6 +5,11 @@ export function workspaceDir(dataDir: string, sessionId: string): string {
   return join(dataDir, 'workspaces', sessionId);
 }
 
+/** The ext4 image holding a session's workspace filesystem (the quota): next to, never inside, the workspace. */
+export function workspaceImage(dataDir: string, sessionId: string): string {
+  return join(dataDir, 'workspace-images', `${sessionId}.img`);
+}
+
 /** Git metadata of a session: outside the workspace mount, so the sandbox can never write it. */
 export function gitDir(dataDir: string, sessionId: string): string {
   return join(dataDir, 'git', `${sessionId}.git`);

@@ -14,7 +14,18 @@ describe(ManagerEnvironment.name, () => {
     expect(validateEnvironment(ManagerEnvironment, { ...valid, OUTBOX_RETENTION_MS: '0' }).OUTBOX_RETENTION_MS).toBe(0);
   });
 
+  it('should give every workspace a 1024 MB filesystem by default, and accept 0 (no quota)', () => {
+    expect(validateEnvironment(ManagerEnvironment, valid).WORKSPACE_QUOTA_MB).toBe(1_024);
+    expect(validateEnvironment(ManagerEnvironment, { ...valid, WORKSPACE_QUOTA_MB: '0' }).WORKSPACE_QUOTA_MB).toBe(0);
+    expect(validateEnvironment(ManagerEnvironment, { ...valid, WORKSPACE_QUOTA_MB: '32' }).WORKSPACE_QUOTA_MB).toBe(32);
+  });
+
   it.each([
+    ['WORKSPACE_QUOTA_MB', '-1'],
+    ['WORKSPACE_QUOTA_MB', '8'],
+    ['WORKSPACE_QUOTA_MB', '1.5'],
+    ['WORKSPACE_QUOTA_MB', '1g'],
+    ['WORKSPACE_QUOTA_MB', '1048577'],
     ['OUTBOX_RETENTION_MS', '-1'],
     ['OUTBOX_RETENTION_MS', '1d'],
     ['OUTBOX_RETENTION_MS', '1.5'],

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
 import { BaseEnvironment } from '@sandbox/shared';
 
 export class ManagerEnvironment extends BaseEnvironment {
@@ -106,6 +106,14 @@ export class ManagerEnvironment extends BaseEnvironment {
   @IsInt({ message: 'SANDBOX_TMPFS_MB must be an integer' })
   @Min(8, { message: 'SANDBOX_TMPFS_MB must be at least 8' })
   SANDBOX_TMPFS_MB = 256;
+
+  /** Size of each session's workspace filesystem (a sparse ext4 image, loop-mounted); 0 disables the quota. */
+  @Type(() => Number)
+  @ValidateIf((env: ManagerEnvironment) => env.WORKSPACE_QUOTA_MB !== 0) // 0 (quotas off) needs no other check
+  @IsInt({ message: 'WORKSPACE_QUOTA_MB must be an integer' })
+  @Max(1_048_576, { message: 'WORKSPACE_QUOTA_MB must be 0 (no quota) or between 16 and 1048576' })
+  @Min(16, { message: 'WORKSPACE_QUOTA_MB must be 0 (no quota) or between 16 and 1048576' })
+  WORKSPACE_QUOTA_MB = 1_024;
 
   /** json-file log cap of a sandbox container (one file). */
   @IsString({ message: 'SANDBOX_LOG_MAX_SIZE must be a size like 1m' })

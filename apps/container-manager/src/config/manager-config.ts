@@ -18,6 +18,8 @@ export class ManagerConfig {
   readonly maxCpu: number;
   readonly pidsLimit: number;
   readonly tmpfsMb: number;
+  /** Size of each workspace's own filesystem; 0: plain directories, no quota. */
+  readonly workspaceQuotaMb: number;
   readonly logMaxSize: string;
   readonly stopTimeoutS: number;
   readonly execDefaultTimeoutMs: number;
@@ -44,6 +46,7 @@ export class ManagerConfig {
     this.maxCpu = Math.max(get('SANDBOX_MAX_CPU'), this.defaultCpu);
     this.pidsLimit = get('SANDBOX_PIDS_LIMIT');
     this.tmpfsMb = get('SANDBOX_TMPFS_MB');
+    this.workspaceQuotaMb = get('WORKSPACE_QUOTA_MB');
     this.logMaxSize = get('SANDBOX_LOG_MAX_SIZE');
     this.stopTimeoutS = get('SANDBOX_STOP_TIMEOUT_S');
     this.execMaxTimeoutMs = get('EXEC_MAX_TIMEOUT_MS');

@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -86,7 +86,7 @@ export async function startManager(env: Record<string, string> = {}, dataDir = m
     async destroy() {
       await close();
       await removeManagedContainers(managerId);
-      rmSync(dataDir, { recursive: true, force: true });
+      removeDataDir(dataDir);
     },
   };
 }
@@ -141,4 +141,20 @@ export async function removeManagedContainers(managerId: string): Promise<void> 
 
 export async function containersOfSession(sessionId: string): Promise<Docker.ContainerInfo[]> {
   return docker.listContainers({ all: true, filters: { label: [`sandbox.session-id=${sessionId}`] } });
+}
+
+/** Mount points at or below `dir` (workspace filesystems of sessions a test did not delete), deepest first. */
+export function mountsUnder(dir: string): string[] {
+  const root = realpathSync(dir);
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => (line.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))))
+    .filter((point) => point === root || point.startsWith(`${root}/`))
+    .sort((a, b) => b.length - a.length);
+}
+
+/** Unmounts the workspace filesystems this test's manager left mounted, then deletes its data directory. */
+export function removeDataDir(dataDir: string): void {
+  for (const point of mountsUnder(dataDir)) execFileSync('umount', ['-l', point]);
+  rmSync(dataDir, { recursive: true, force: true });
 }

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { ManagerConfigModule } from '../../config/manager-config.module';
 import { DockerRepository } from '../../repositories/docker.repository';
+import { LoopFilesystemRepository } from '../../repositories/loop-filesystem.repository';
 import { WorkspaceRepository } from '../../repositories/workspace.repository';
 import { OutboxModule } from '../outbox/outbox.module';
 import { SessionEvents } from './session-events';
@@ -19,7 +20,7 @@ export { SESSION_MIGRATIONS } from './sessions.migrations';
 @Module({
   imports: [ManagerConfigModule, OutboxModule],
   controllers: [SessionsController],
-  providers: [SessionsRepository, SessionsService, SessionsReconciler, SessionEvents, DockerRepository, WorkspaceRepository],
+  providers: [SessionsRepository, SessionsService, SessionsReconciler, SessionEvents, DockerRepository, WorkspaceRepository, LoopFilesystemRepository],
   exports: [SessionsService, SessionEvents, DockerRepository, WorkspaceRepository],
 })
 export class SessionsModule {}

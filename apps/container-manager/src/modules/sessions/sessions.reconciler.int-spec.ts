@@ -1,8 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { SandboxSession, SandboxStatus } from '@sandbox/contracts';
 import { FakeGateway } from '../../../test/support/fake-gateway';
-import { containersOfSession, docker, makeDataDir, removeManagedContainers, spawnManager, startManager } from '../../../test/support/manager-harness';
+import { containersOfSession, docker, makeDataDir, removeDataDir, removeManagedContainers, spawnManager, startManager } from '../../../test/support/manager-harness';
 import { SessionsReconciler } from './sessions.reconciler';
 
 describe(SessionsReconciler.name, () => {
@@ -16,7 +15,7 @@ describe(SessionsReconciler.name, () => {
     await gateway.down();
     for (const dir of dataDirs) {
       await removeManagedContainers(managerIdOf(dir));
-      rmSync(dir, { recursive: true, force: true });
+      removeDataDir(dir);
     }
   });
 

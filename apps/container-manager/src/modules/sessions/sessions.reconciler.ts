@@ -13,6 +13,8 @@ export interface ReconcileReport {
   failed: string[];
   started: string[];
   stopped: string[];
+  /** Sessions whose workspace filesystem was not mounted (host reboot) and was mounted again. */
+  remounted: string[];
 }
 
 /**
@@ -43,7 +45,7 @@ export class SessionsReconciler implements OnApplicationBootstrap {
   }
 
   async reconcile(): Promise<ReconcileReport> {
-    const report: ReconcileReport = { reattached: [], removedOrphans: [], failed: [], started: [], stopped: [] };
+    const report: ReconcileReport = { reattached: [], removedOrphans: [], failed: [], started: [], stopped: [], remounted: [] };
     const containers = await this.docker.listManagedContainers();
     const records = new Map(this.sessions.listAll().map((r) => [r.sessionId, r]));
     const owned = new Map<string, ContainerState>();
@@ -62,9 +64,20 @@ export class SessionsReconciler implements OnApplicationBootstrap {
         await this.workspaces.remove(record.sessionId); // finishes an interrupted delete
         continue;
       }
+      await this.remountWorkspace(record.sessionId, report);
       await this.reconcileOne(record, owned.get(record.sessionId), report);
     }
     return report;
+  }
+
+  /** Before any container of the session starts, and so git sees the files of a stopped session too. */
+  private async remountWorkspace(id: string, report: ReconcileReport): Promise<void> {
+    try {
+      if (await this.workspaces.remount(id)) report.remounted.push(id);
+    } catch (error) {
+      // Not fatal here: starting the session tries again and reports the failure to its caller.
+      this.logger.error({ err: error, sessionId: id }, 'could not mount the workspace filesystem again');
+    }
   }
 
   private async reconcileOne(record: SessionRecord, container: ContainerState | undefined, report: ReconcileReport): Promise<void> {

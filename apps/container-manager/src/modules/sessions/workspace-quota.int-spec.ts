@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { SandboxStatus } from '@sandbox/contracts';
+import { ManagerHarness, mountsUnder, startManager } from '../../../test/support/manager-harness';
+import { workspaceDir, workspaceImage } from '../../common/paths';
+import { WorkspaceRepository } from '../../repositories/workspace.repository';
+
+const QUOTA_MB = 32;
+
+describe(WorkspaceRepository.name, () => {
+  const env = { WORKSPACE_QUOTA_MB: String(QUOTA_MB) };
+  let m: ManagerHarness;
+  const ws = (id: string) => workspaceDir(m.dataDir, id);
+  const image = (id: string) => workspaceImage(m.dataDir, id);
+  const isMounted = (id: string) => mountsUnder(m.dataDir).includes(ws(id));
+
+  beforeAll(async () => {
+    m = await startManager(env);
+  });
+  afterAll(async () => m?.destroy());
+
+  it('should stop a sandbox at its quota with "No space left on device" and keep the image within the quota', async () => {
+    const id = randomUUID();
+    await m.client.createSession({ sessionId: id });
+    const mount = await m.client.exec(id, { command: "grep ' /workspace ' /proc/self/mounts" });
+    expect(mount.stdout).toMatch(/ \/workspace ext4 rw,nosuid,nodev[, ]/);
+
+    const big = await m.client.exec(id, { command: 'dd if=/dev/zero of=/workspace/big bs=1M count=64', timeoutMs: 30_000 });
+    expect(big.exitCode).not.toBe(0);
+    expect(big.stderr).toMatch(/No space left on device/);
+    expect(statSync(image(id)).size).toBe(QUOTA_MB * 1024 * 1024);
+    expect(statSync(image(id)).blocks * 512).toBeLessThanOrEqual(QUOTA_MB * 1024 * 1024);
+
+    const small = await m.client.exec(id, { command: 'rm big && echo fits > small.txt && cat small.txt' });
+    expect(small).toMatchObject({ exitCode: 0, stdout: 'fits\n' });
+    // A fresh ext4 has lost+found at its root: removed, so neither listings nor git see it.
+    expect((await m.client.listFiles(id)).entries.map((entry) => entry.name)).toEqual(['small.txt']);
+    expect((await m.client.gitStatus(id)).files.map((file) => file.path)).toEqual(['small.txt']);
+    await m.client.deleteSession(id);
+  });
+
+  it('should unmount the workspace and delete its image when the session is deleted', async () => {
+    const id = randomUUID();
+    await m.client.createSession({ sessionId: id });
+    await m.client.exec(id, { command: 'echo x > file.txt' });
+    expect(isMounted(id)).toBe(true);
+    expect(existsSync(image(id))).toBe(true);
+
+    await m.client.deleteSession(id);
+    expect(isMounted(id)).toBe(false);
+    expect(existsSync(image(id))).toBe(false);
+    expect(existsSync(ws(id))).toBe(false);
+  });
+
+  it('should mount an unmounted workspace again when the session starts, with its files', async () => {
+    const id = randomUUID();
+    await m.client.createSession({ sessionId: id });
+    await m.client.exec(id, { command: 'echo kept > note.txt' });
+    await m.client.stopSession(id);
+    execFileSync('umount', [ws(id)]); // what a host reboot does
+    expect(existsSync(`${ws(id)}/note.txt`)).toBe(false);
+
+    expect((await m.client.startSession(id)).status).toBe(SandboxStatus.Running);
+    expect(isMounted(id)).toBe(true);
+    expect((await m.client.exec(id, { command: 'cat note.txt' })).stdout).toBe('kept\n');
+    await m.client.deleteSession(id);
+  });
+
+  it('should mount an unmounted workspace again when the manager restarts, before anything starts', async () => {
+    const id = randomUUID();
+    await m.client.createSession({ sessionId: id });
+    await m.client.exec(id, { command: 'echo kept > note.txt' });
+    await m.client.stopSession(id);
+    await m.close();
+    execFileSync('umount', [ws(id)]);
+
+    m = await startManager(env, m.dataDir);
+    expect(isMounted(id)).toBe(true);
+    expect(readFileSync(`${ws(id)}/note.txt`, 'utf8')).toBe('kept\n');
+    expect((await m.client.getSession(id)).status).toBe(SandboxStatus.Stopped);
+    await m.client.startSession(id);
+    expect((await m.client.exec(id, { command: 'cat note.txt' })).stdout).toBe('kept\n');
+    await m.client.deleteSession(id);
+  });
+
+  it('should fail a create it cannot give a filesystem with a clear error, leaving no image and no mount', async () => {
+    const id = randomUUID();
+    const images = workspaceImage(m.dataDir, 'x').replace(/\/[^/]+$/, '');
+    rmSync(images, { recursive: true, force: true });
+    writeFileSync(images, 'not a directory'); // image creation fails
+    try {
+      const res = await m.call('POST', '/api/internal/sessions', { sessionId: id });
+      expect(res).toMatchObject({ status: 500, json: { message: `Failed to start the sandbox of session ${id}` } });
+      const session = await m.client.getSession(id);
+      expect(session.status).toBe(SandboxStatus.Error);
+      expect(session.errorReason).toMatch(`workspace filesystem of session ${id} could not be mounted`);
+      expect(isMounted(id)).toBe(false);
+    } finally {
+      rmSync(images, { force: true });
+    }
+    // The gateway's retry of the failed create then succeeds.
+    expect((await m.call('POST', '/api/internal/sessions', { sessionId: id })).status).toBe(200);
+    expect(isMounted(id)).toBe(true);
+    await m.client.deleteSession(id);
+    expect(existsSync(image(id))).toBe(false);
+  });
+});

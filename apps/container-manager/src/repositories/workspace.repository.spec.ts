@@ -1,0 +1,60 @@
+import { Logger } from '@nestjs/common';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ManagerConfig } from '../config/manager-config';
+import type { LoopFilesystemRepository } from './loop-filesystem.repository';
+import { WorkspaceRepository } from './workspace.repository';
+
+describe(WorkspaceRepository.name, () => {
+  let dataDir: string;
+  const loop = (overrides: Partial<LoopFilesystemRepository>) =>
+    ({ assertAvailable: jest.fn(async () => undefined), isMounted: jest.fn(async () => false), formatExt4: jest.fn(async () => undefined), mount: jest.fn(async () => undefined), unmount: jest.fn(async () => undefined), ...overrides }) as unknown as LoopFilesystemRepository;
+  const repository = (workspaceQuotaMb: number, fake: LoopFilesystemRepository) => new WorkspaceRepository({ dataDir, workspaceQuotaMb } as ManagerConfig, fake);
+
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'workspace-repo-'));
+  });
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('should refuse to boot with a quota when loop mounts are unavailable, naming the way out', async () => {
+    const fake = loop({ assertAvailable: jest.fn(async () => Promise.reject(new Error('the manager does not run as root'))) });
+    await expect(repository(1024, fake).onModuleInit()).rejects.toThrow(
+      /^WORKSPACE_QUOTA_MB=1024 needs loop-mounted workspace filesystems, which are unavailable: the manager does not run as root\. .*set WORKSPACE_QUOTA_MB=0/,
+    );
+  });
+
+  it('should boot without checking loop mounts when quotas are off', async () => {
+    const fake = loop({ assertAvailable: jest.fn(async () => Promise.reject(new Error('no'))) });
+    await expect(repository(0, fake).onModuleInit()).resolves.toBeUndefined();
+    expect(fake.assertAvailable).not.toHaveBeenCalled();
+  });
+
+  it('should delete the new image when formatting it fails, and say which workspace failed', async () => {
+    const fake = loop({ formatExt4: jest.fn(async () => Promise.reject(new Error('mkfs.ext4 failed: disk full'))) });
+    await expect(repository(16, fake).ensure('s1', process.getuid?.() ?? 0)).rejects.toThrow('workspace filesystem of session s1 could not be mounted: mkfs.ext4 failed: disk full');
+    expect(readdirSync(join(dataDir, 'workspace-images'))).toEqual([]);
+    expect(fake.mount).not.toHaveBeenCalled();
+  });
+
+  it('should unmount and delete the new image when the mounted filesystem cannot be prepared', async () => {
+    // mount "succeeds" but mounts nothing: lost+found is missing, so the preparation fails after the mount.
+    const fake = loop({});
+    await expect(repository(16, fake).ensure('s1', process.getuid?.() ?? 0)).rejects.toThrow(/lost\+found/);
+    expect(fake.unmount).toHaveBeenCalledWith(join(dataDir, 'workspaces', 's1'));
+    expect(existsSync(join(dataDir, 'workspace-images', 's1.img'))).toBe(false);
+  });
+
+  it('should keep a workspace that predates quotas as a plain directory instead of hiding its files', async () => {
+    const fake = loop({});
+    const repo = repository(0, fake);
+    const dir = await repo.ensure('s1', process.getuid?.() ?? 0);
+    writeFileSync(join(dir, 'old.txt'), 'old');
+    await repository(16, fake).ensure('s1', process.getuid?.() ?? 0);
+    expect(fake.formatExt4).not.toHaveBeenCalled();
+    expect(fake.mount).not.toHaveBeenCalled();
+  });
+});
