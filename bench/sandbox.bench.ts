@@ -120,7 +120,7 @@ export const benchmark: Benchmark = {
           row('file write+read 4 KiB', files.raw, files.ours, 'p95'),
         ],
         notes: [
-          'Create includes what raw dockerode skips: image check, SQLite record + outbox row, workspace directory, hardened config, network attach; delete is not timed.',
+          'Create includes what raw dockerode skips: image check, SQLite record + outbox row, workspace filesystem (sparse image, mkfs.ext4, loop mount for the disk quota), hardened config, network attach; delete is not timed.',
           'Our exec runs the command under a setsid wrapper with FIFO relays (process-group kill on timeout, background processes survive); the raw baseline is a bare Engine API exec.',
           'Our file write+read goes through path validation and an in-sandbox script (realpath confinement, temp file + rename); the baseline is `cat > f` then `cat f` execs.',
         ],
