@@ -6,7 +6,7 @@
  *
  * Exit codes: 64 not found, 65 outside the workspace, 66 is a directory, 67 not a directory,
  * 68 already exists, 69 other failure (message on stderr), 70 too large, 71 the path changed under the
- * operation (the sandbox moved or removed it meanwhile).
+ * operation (the sandbox moved or removed it meanwhile), 72 the workspace filesystem is full (its quota).
  */
 export const FILES_SCRIPT = `W=/workspace; set -C
 op="$1"; shift
@@ -25,7 +25,7 @@ write)
   ancestors "$parent"; mkdir -p -- "$parent" 2>/dev/null; real "$parent"; [ -d "$r" ] || fail 67 "parent is not a directory"
   t="$r/$base"; [ -d "$t" ] && fail 66 "is a directory"
   tmp="$r/.$base.sandbox-write.$$"
-  cat > "$tmp" 2>/dev/null || { rm -f -- "$tmp"; fail 69 "cannot write the file"; }
+  e=$( { cat > "$tmp"; } 2>&1 ) || { rm -f -- "$tmp"; case "$e" in *"No space left"*) fail 72 "the workspace is full";; esac; fail 69 "cannot write the file"; }
   mv -f -- "$tmp" "$t" || { rm -f -- "$tmp"; fail 69 "cannot write the file"; }
   stat -c %s -- "$t" || fail 71 "changed during the operation" ;;
 mkdir)

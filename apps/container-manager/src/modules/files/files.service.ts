@@ -142,6 +142,8 @@ export class FilesService {
         throw this.tooLarge();
       case 71:
         throw DomainException.conflict(`The path changed in the sandbox during the operation: ${path}`);
+      case 72:
+        throw new DomainException(ErrorCode.PayloadTooLarge, `The workspace is full (quota of ${this.config.workspaceQuotaMb} MB): ${path}`);
       default:
         throw new DomainException(ErrorCode.Internal, `File operation failed in the sandbox (exit ${result.exitCode})`, undefined, { cause: new Error(result.stderr) });
     }

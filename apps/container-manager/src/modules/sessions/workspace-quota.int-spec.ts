@@ -40,6 +40,21 @@ describe(WorkspaceRepository.name, () => {
     await m.client.deleteSession(id);
   });
 
+  it('should answer a file write that does not fit with 413, keeping the file it would have replaced', async () => {
+    const id = randomUUID();
+    await m.client.createSession({ sessionId: id });
+    await m.client.writeFile(id, 'keep.txt', Buffer.from('original'));
+    // Fill the filesystem up to the last block (dd stops with ENOSPC), then try to replace keep.txt.
+    // (1 MiB blocks first, then 4 KiB ones for the last partial megabyte).
+    const fill = 'dd if=/dev/zero of=/workspace/fill bs=1M count=64; dd if=/dev/zero of=/workspace/fill2 bs=4k count=1024; sync';
+    await m.client.exec(id, { command: `{ ${fill}; } 2>/dev/null`, timeoutMs: 30_000 });
+    const res = await m.call('PUT', `/api/internal/sessions/${id}/files/content?path=keep.txt`, Buffer.alloc(256 * 1024, 1));
+    expect(res).toMatchObject({ status: 413, json: { statusCode: 413, message: `The workspace is full (quota of ${QUOTA_MB} MB): keep.txt` } });
+    expect((await m.client.readFile(id, 'keep.txt')).toString()).toBe('original');
+    expect((await m.client.exec(id, { command: 'ls -a /workspace' })).stdout.split('\n').filter((name) => name.includes('sandbox-write'))).toEqual([]);
+    await m.client.deleteSession(id);
+  });
+
   it('should unmount the workspace and delete its image when the session is deleted', async () => {
     const id = randomUUID();
     await m.client.createSession({ sessionId: id });
