@@ -96,7 +96,6 @@ export class SessionsService {
     });
   }
 
-  /** The session, which must be running: exec and file operations need its container. */
   /**
    * Runs `fn` while the session's sandbox is frozen, so nothing inside it can change the workspace
    * meanwhile (a host-side restore must not race a symlink swapped in by the sandbox). A stopped
