@@ -111,6 +111,7 @@ export class SessionsService {
     }
   }
 
+  /** The session, which must be running: exec and file operations need its container. */
   requireRunning(id: string): SessionRecord & { containerId: string } {
     const session = this.require(id);
     if (session.status !== SandboxStatus.Running || !session.containerId) throw SessionErrors.notRunning(id, session.status);
