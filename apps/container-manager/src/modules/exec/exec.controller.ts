@@ -6,6 +6,19 @@ import { InternalServiceKeyGuard } from '@sandbox/shared';
 import { ExecDto } from './dto/exec.dto';
 import { ExecService } from './exec.service';
 
+/**
+ * Aborts when the caller's connection closes before the answer is complete (a worker killed mid-call,
+ * a client that gave up): the exec is then abandoned and its command is killed rather than left to
+ * finish unseen, where a retry would run it a second time.
+ */
+function abandonedBy(res: Response): AbortSignal {
+  const abandoned = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) abandoned.abort();
+  });
+  return abandoned.signal;
+}
+
 @ApiTags('exec')
 @ApiSecurity('internal-key')
 @UseGuards(InternalServiceKeyGuard)
@@ -15,9 +28,9 @@ export class ExecController {
 
   @Post()
   @HttpCode(200)
-  @ApiOkResponse({ description: '`{ exitCode, stdout, stderr, timedOut, durationMs, truncated }`' })
-  async run(@Param('id') id: string, @Body() body: ExecDto): Promise<ExecResult> {
-    return this.exec.run(this.exec.prepare(id, body));
+  @ApiOkResponse({ description: '`{ exitCode, stdout, stderr, timedOut, durationMs, truncated }`. Disconnecting before the answer kills the command.' })
+  async run(@Param('id') id: string, @Body() body: ExecDto, @Res({ passthrough: true }) res: Response): Promise<ExecResult> {
+    return this.exec.run(this.exec.prepare(id, body), undefined, abandonedBy(res));
   }
 
   /** Server-sent events: `stdout`/`stderr` chunks as they come, then one `exit`. Disconnecting kills the command. */
@@ -27,12 +40,8 @@ export class ExecController {
     const prepared = this.exec.prepare(id, body); // 400/404/409 answered as JSON before the stream starts
     res.status(200).set({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
     res.flushHeaders();
-    const disconnected = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) disconnected.abort();
-    });
     const send = (event: ExecStreamEvent) => res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
-    const result = await this.exec.run(prepared, send, disconnected.signal);
+    const result = await this.exec.run(prepared, send, abandonedBy(res));
     send({ type: 'exit', result });
     res.end();
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { request } from 'undici';
+import { Client, request } from 'undici';
 import type { ExecStreamEvent } from '@sandbox/contracts';
 import { ManagerHarness, startManager } from '../../../test/support/manager-harness';
 import { ExecController } from './exec.controller';
@@ -111,6 +111,54 @@ describe(ExecController.name, () => {
   it('should answer stream errors as JSON before streaming starts', async () => {
     const res = await m.call('POST', `/api/internal/sessions/${randomUUID()}/exec/stream`, { command: 'true' });
     expect(res.status).toBe(404);
+  });
+
+  /** Polls the sandbox's process list until `marker` is gone (or 3 s pass) and returns the last listing. */
+  const listingWithout = async (marker: string): Promise<string> => {
+    let listing = await ps();
+    for (let i = 0; i < 30 && listing.includes(marker); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      listing = await ps();
+    }
+    return listing;
+  };
+
+  it('should kill a plain exec whose caller goes away, so its command never finishes', async () => {
+    const seconds = (4 + Math.random()).toFixed(3);
+    const marker = `sleep ${seconds}`;
+    const file = `abandoned-${randomUUID()}`;
+    const controller = new AbortController();
+    const call = request(`${m.url}/api/internal/sessions/${id}/exec`, {
+      method: 'POST',
+      headers: { 'x-internal-service-key': m.key, 'content-type': 'application/json' },
+      body: JSON.stringify({ command: `${marker} & ${marker} && touch ${file}`, timeoutMs: 30_000 }),
+      signal: controller.signal,
+    }).catch((error: unknown) => error);
+    let listing = await ps();
+    for (let i = 0; i < 50 && !listing.includes(marker); i++) listing = await ps();
+    expect(listing).toContain(marker);
+    controller.abort();
+    expect(await call).toMatchObject({ name: 'AbortError' });
+    expect(await listingWithout(marker)).not.toContain(marker);
+    // Had the command survived its caller, the file would exist once the sleep is over.
+    const after = await m.client.exec(id, { command: `sleep ${Number(seconds) + 0.5}; test -e ${file} && echo present || echo absent` });
+    expect(after.stdout).toBe('absent\n');
+  });
+
+  it('should leave the background processes of a finished plain exec alone when its caller then disconnects', async () => {
+    const marker = `sleep ${3000 + Math.floor(Math.random() * 1000)}`;
+    const caller = new Client(m.url);
+    const res = await caller.request({
+      method: 'POST',
+      path: `/api/internal/sessions/${id}/exec`,
+      headers: { 'x-internal-service-key': m.key, 'content-type': 'application/json' },
+      body: JSON.stringify({ command: `${marker} > /dev/null 2>&1 & echo started` }),
+    });
+    expect(await res.body.json()).toMatchObject({ exitCode: 0, stdout: 'started\n' });
+    await caller.destroy(); // the caller's connection goes away after the answer
+    await m.client.exec(id, { command: 'sleep 0.5' });
+    expect(await ps()).toContain(marker);
+    await m.client.exec(id, { command: `pkill -f "${marker}"; true` });
   });
 
   it('should kill a streamed command when the client goes away', async () => {

@@ -61,6 +61,7 @@ export class ExecService {
     };
   }
 
+  /** `signal`: aborted when the caller has gone away; the command is then killed like on a timeout. */
   async run(exec: PreparedExec, onEvent?: (event: ExecStreamEvent) => void, signal?: AbortSignal): Promise<ExecResult> {
     const execId = randomUUID();
     const limit = this.config.execOutputLimitBytes;
@@ -76,8 +77,15 @@ export class ExecService {
       timedOut = true;
       kill();
     }, exec.timeoutMs);
-    const onAbort = () => kill();
+    // The caller went away: nobody will see the result, and a caller that retries would run the command
+    // a second time, so the command stops here (background processes included, as on a timeout).
+    const onAbort = () => {
+      if (kills.length > 0) return;
+      this.logger.warn({ sessionId: exec.sessionId, execId }, 'the caller of an exec went away: killing its process group');
+      kill();
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
     const emit = (type: 'stdout' | 'stderr') => (chunk: Buffer) => {
       const text = streams[type].push(chunk);
       if (text && onEvent) onEvent({ type, data: text });
@@ -120,7 +128,7 @@ export class ExecService {
         onStderr: () => undefined,
       });
     } catch (error) {
-      this.logger.warn({ err: error, execId }, 'could not kill the process group of a timed-out exec');
+      this.logger.warn({ err: error, execId }, 'could not kill the process group of a timed-out or abandoned exec');
     }
   }
 }
