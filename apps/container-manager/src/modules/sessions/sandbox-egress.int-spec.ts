@@ -5,7 +5,7 @@ import { REPO_ROOT } from '@sandbox/testing';
 import { EgressTargets, ProbeOutcome, TARGET_PORT, TARGET_REPLY } from '../../../test/support/egress-targets';
 import { docker, ManagerHarness, startManager } from '../../../test/support/manager-harness';
 
-/** One address in each range `scripts/infra/up.sh` drops (chain SANDBOX-EGRESS, from DOCKER-USER). */
+/** One address in each range `scripts/infra/firewall.sh` drops (chain SANDBOX-EGRESS, from DOCKER-USER). */
 const PRIVATE_TARGETS: Record<string, string> = {
   '10.0.0.0/8': '10.254.77.77',
   '172.16.0.0/12': '172.31.77.77',
@@ -36,7 +36,7 @@ Promise.all(hosts.map((host) => new Promise((resolve) => {
 // Host → sandbox and sandbox → host are covered in sessions.int-spec.ts; this proves the egress rule.
 // The targets are forwarded (not local) addresses that Docker itself would let a sandbox reach, so
 // only SANDBOX-EGRESS stands between them and the sandbox: without the rule, this test fails.
-describe('sandbox egress firewall (SANDBOX-EGRESS, scripts/infra/up.sh)', () => {
+describe('sandbox egress firewall (SANDBOX-EGRESS, scripts/infra/firewall.sh)', () => {
   const allTargets = [...Object.values(PRIVATE_TARGETS), PUBLIC_TARGET];
   let targets: EgressTargets | undefined;
   let m: ManagerHarness | undefined;
@@ -62,9 +62,9 @@ describe('sandbox egress firewall (SANDBOX-EGRESS, scripts/infra/up.sh)', () => 
     }
   });
 
-  it('should have one target in every range scripts/infra/up.sh drops', () => {
-    const script = readFileSync(join(REPO_ROOT, 'scripts/infra/up.sh'), 'utf8');
-    const dropped = /for range in ([^;]+); do\s+iptables -w -A SANDBOX-EGRESS -d "\$range" -j DROP/.exec(script)?.[1].trim().split(/\s+/);
+  it('should have one target in every range scripts/infra/firewall.sh drops', () => {
+    const script = readFileSync(join(REPO_ROOT, 'scripts/infra/firewall.sh'), 'utf8');
+    const dropped = /^SANDBOX_EGRESS_DROP=\(([^)]+)\)$/m.exec(script)?.[1].trim().split(/\s+/);
     expect(dropped?.sort()).toEqual(Object.keys(PRIVATE_TARGETS).sort());
   });
 
