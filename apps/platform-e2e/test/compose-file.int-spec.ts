@@ -1,9 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '@sandbox/testing';
 
 interface ComposeService {
+  build?: { context: string; dockerfile?: string; args?: Record<string, string> };
   healthcheck?: { test: string[] | string };
   depends_on?: Record<string, { condition: string }>;
   ports?: Array<string | { host_ip?: string; published?: string | number }>;
@@ -56,6 +58,18 @@ describe('docker-compose.dev.yml', () => {
         Object.fromEntries(Object.entries(services[name].depends_on ?? {}).map(([dependency, spec]) => [dependency, spec.condition]));
       expect(conditions('api-gateway')).toEqual({ postgres: 'service_healthy', 'container-manager': 'service_healthy', 'worker-service': 'service_healthy' });
       expect(conditions('worker-service')).toEqual({ redis: 'service_healthy', 'container-manager': 'service_healthy' });
+    });
+
+    it('should build every app from the one Dockerfile, picked by the APP build argument', () => {
+      const apps = ['api-gateway', 'container-manager', 'worker-service'];
+      const builds = apps.map((app) => {
+        const { build, environment } = services[app];
+        return { app, dockerfile: join(build?.context ?? '', build?.dockerfile ?? 'Dockerfile'), args: build?.args, port: environment?.PORT };
+      });
+      expect(builds).toEqual(apps.map((app) => ({ app, dockerfile: join(REPO_ROOT, 'Dockerfile'), args: { APP: app, PORT: builds.find((b) => b.app === app)?.port }, port: expect.any(String) })));
+      const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+      expect(dockerfile).toMatch(/^ARG APP$/m);
+      expect(dockerfile).toContain('dist/apps/$APP/src/main.js');
     });
 
     it('should publish ports on loopback only', () => {
