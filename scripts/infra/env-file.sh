@@ -35,6 +35,7 @@ env_file_up() {
     if [[ -n "${DOCKER_HOST:-}" ]]; then env_line DOCKER_HOST "$DOCKER_HOST"; fi
     if [[ -n "$DOCKER_API_VERSION_NEEDED" ]]; then env_line DOCKER_API_VERSION "$DOCKER_API_VERSION_NEEDED"; fi
     env_line SANDBOX_IMAGE "$SANDBOX_IMAGE"
+    env_line SANDBOX_DEV_IMAGE "$SANDBOX_DEV_IMAGE"
     env_line SANDBOX_NETWORK "$SANDBOX_NETWORK"
     env_line SANDBOX_SUBNET "$SANDBOX_SUBNET"
     env_line DATABASE_URL "$DATABASE_URL"

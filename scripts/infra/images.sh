@@ -4,7 +4,9 @@
 #   and the libraries it links against, assembled as a root filesystem and `docker import`ed. Runs as
 #   user `sandbox` (1000:1000) in /workspace. Rebuilt when BASE_IMAGE_RECIPE or the Node version changes
 #   (both are image labels), then verified; a build that fails verification is removed.
-# Reads: SANDBOX_IMAGE.
+#   sandbox-dev (SANDBOX_DEV_IMAGE, default sandbox-dev:local): the `dev` template, built by
+#   dev-template.sh (Debian stable from the machine's apt mirror, toolchains, Node 24 + npm).
+# Reads: SANDBOX_IMAGE, SANDBOX_DEV_IMAGE.
 
 # Bump to force a rebuild of the base image when the recipe below changes.
 BASE_IMAGE_RECIPE=1
@@ -14,6 +16,8 @@ at_exit remove_rootfs_tmp
 
 images_up() {
   base_image_up
+  # The `dev` template (Debian + toolchains): its own script, cached by a hash of its inputs.
+  SANDBOX_DEV_IMAGE="$SANDBOX_DEV_IMAGE" bash "$ROOT/scripts/infra/dev-template.sh"
 }
 
 base_image_up() {

@@ -25,6 +25,7 @@ done
 
 T_START="$(_now_ms)"
 SANDBOX_IMAGE="${SANDBOX_IMAGE:-sandbox-base:local}"
+SANDBOX_DEV_IMAGE="${SANDBOX_DEV_IMAGE:-sandbox-dev:local}"
 SANDBOX_NETWORK="${SANDBOX_NETWORK:-sandbox-net}"
 
 # shellcheck source=lib.sh
