@@ -4,7 +4,7 @@
 // Type checking is separate (`npm run typecheck`).
 import { transformFile } from '@swc/core';
 import { spawnSync } from 'node:child_process';
-import { mkdir, readdir, writeFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile, rm } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
@@ -27,12 +27,8 @@ const options = {
     transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
     keepClassNames: true,
     baseUrl: root,
-    paths: {
-      '@sandbox/contracts': ['./libs/contracts/src/index.ts'],
-      '@sandbox/clients': ['./libs/clients/src/index.ts'],
-      '@sandbox/shared': ['./libs/shared/src/index.ts'],
-      '@sandbox/testing': ['./libs/testing/src/index.ts'],
-    },
+    // The @sandbox/* aliases, from the one place they are written.
+    paths: JSON.parse(await readFile(join(root, 'tsconfig.base.json'), 'utf8')).compilerOptions.paths,
   },
   module: { type: 'commonjs' },
   sourceMaps: true,

@@ -15,12 +15,9 @@ const internals = Module as unknown as {
 };
 
 const root = resolve(process.argv[1], '../../../../..');
-const aliases: Record<string, string> = {
-  '@sandbox/contracts': 'libs/contracts/src/index.ts',
-  '@sandbox/clients': 'libs/clients/src/index.ts',
-  '@sandbox/shared': 'libs/shared/src/index.ts',
-  '@sandbox/testing': 'libs/testing/src/index.ts',
-};
+// The @sandbox/* aliases, from the one place they are written: tsconfig.base.json `paths`.
+const { paths } = (JSON.parse(readFileSync(join(root, 'tsconfig.base.json'), 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } }).compilerOptions;
+const aliases: Record<string, string> = Object.fromEntries(Object.entries(paths).map(([alias, [target]]) => [alias, target]));
 const resolveFilename = internals._resolveFilename.bind(internals);
 internals._resolveFilename = (request: string, ...rest: unknown[]) => resolveFilename(aliases[request] ? join(root, aliases[request]) : request, ...rest);
 internals._extensions['.ts'] = (module, filename) => {

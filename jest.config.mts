@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 /**
  * One Jest run for every project. Unit tests are `*.spec.ts`, integration tests against the real
  * Docker engine, PostgreSQL and Redis are `*.int-spec.ts`; both run under `npm test`.
@@ -16,12 +19,9 @@ const swcTransform = [
   },
 ];
 
-const moduleNameMapper = {
-  '^@sandbox/contracts$': '<rootDir>/../../libs/contracts/src/index.ts',
-  '^@sandbox/clients$': '<rootDir>/../../libs/clients/src/index.ts',
-  '^@sandbox/shared$': '<rootDir>/../../libs/shared/src/index.ts',
-  '^@sandbox/testing$': '<rootDir>/../../libs/testing/src/index.ts',
-};
+/** The @sandbox/* aliases, from the one place they are written: tsconfig.base.json `paths`. */
+const { paths } = (JSON.parse(readFileSync(join(import.meta.dirname, 'tsconfig.base.json'), 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } }).compilerOptions;
+const moduleNameMapper = Object.fromEntries(Object.entries(paths).map(([alias, [target]]) => [`^${alias}$`, join(import.meta.dirname, target)]));
 
 const projects = [
   'apps/api-gateway',
