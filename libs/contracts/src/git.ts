@@ -10,6 +10,8 @@ export interface CheckpointNotification {
 export interface GitCheckpoint extends CheckpointNotification {
   id: string;
   createdAt: string;
+  /** Files left out of this checkpoint for being larger than the manager's per-file limit (only on the commit's own answer). */
+  skippedFiles?: { path: string; size: number }[];
 }
 
 export interface CommitRequest {

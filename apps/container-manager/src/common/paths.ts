@@ -1,18 +1,28 @@
 import { join } from 'node:path';
 
-/** Where a session's files live on the host. Only the workspace is mounted into the sandbox. */
+/**
+ * Where a session's files live on the host. Everything a session stores (its workspace, its git
+ * history, later its command logs) sits under one volume directory, which is the mount point of the
+ * session's own filesystem when quotas are on: the quota bounds the whole host footprint. Only the
+ * `workspace` subdirectory is mounted into the sandbox.
+ */
+export function volumeDir(dataDir: string, sessionId: string): string {
+  return join(dataDir, 'volumes', sessionId);
+}
+
+/** The sandbox's /workspace: the part of the volume the sandbox can see and write. */
 export function workspaceDir(dataDir: string, sessionId: string): string {
-  return join(dataDir, 'workspaces', sessionId);
+  return join(volumeDir(dataDir, sessionId), 'workspace');
 }
 
-/** The ext4 image holding a session's workspace filesystem (the quota): next to, never inside, the workspace. */
-export function workspaceImage(dataDir: string, sessionId: string): string {
-  return join(dataDir, 'workspace-images', `${sessionId}.img`);
+/** The ext4 image holding a session's volume filesystem (the quota): next to, never inside, the volume. */
+export function volumeImage(dataDir: string, sessionId: string): string {
+  return join(dataDir, 'volume-images', `${sessionId}.img`);
 }
 
-/** Git metadata of a session: outside the workspace mount, so the sandbox can never write it. */
+/** Git metadata of a session: inside the volume (so the quota covers it) but outside the workspace, so the sandbox can never write it. */
 export function gitDir(dataDir: string, sessionId: string): string {
-  return join(dataDir, 'git', `${sessionId}.git`);
+  return join(volumeDir(dataDir, sessionId), 'git');
 }
 
 export function containerName(sessionId: string): string {

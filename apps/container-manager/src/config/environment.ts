@@ -170,4 +170,13 @@ export class ManagerEnvironment extends BaseEnvironment {
   @IsInt({ message: 'GIT_COMMAND_TIMEOUT_MS must be an integer' })
   @Min(1_000, { message: 'GIT_COMMAND_TIMEOUT_MS must be at least 1000' })
   GIT_COMMAND_TIMEOUT_MS = 120_000;
+
+  /**
+   * Files larger than this are left out of checkpoints (and reported as skipped): a checkpoint keeps a
+   * copy of every version inside the session's quota, so a few large binaries would fill it. 0: no limit.
+   */
+  @Type(() => Number)
+  @IsInt({ message: 'GIT_CHECKPOINT_MAX_FILE_MB must be an integer' })
+  @Min(0, { message: 'GIT_CHECKPOINT_MAX_FILE_MB must be 0 (no limit) or more' })
+  GIT_CHECKPOINT_MAX_FILE_MB = 64;
 }

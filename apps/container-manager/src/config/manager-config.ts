@@ -20,6 +20,9 @@ export class ManagerConfig {
   readonly tmpfsMb: number;
   /** Size of each workspace's own filesystem; 0: plain directories, no quota. */
   readonly workspaceQuotaMb: number;
+  /** Files above this size are left out of checkpoints; 0: no limit. */
+  readonly checkpointMaxFileBytes: number;
+  readonly gitDiffMaxBytes: number;
   readonly logMaxSize: string;
   readonly stopTimeoutS: number;
   readonly execDefaultTimeoutMs: number;
@@ -47,6 +50,8 @@ export class ManagerConfig {
     this.pidsLimit = get('SANDBOX_PIDS_LIMIT');
     this.tmpfsMb = get('SANDBOX_TMPFS_MB');
     this.workspaceQuotaMb = get('WORKSPACE_QUOTA_MB');
+    this.checkpointMaxFileBytes = get('GIT_CHECKPOINT_MAX_FILE_MB') * 1024 * 1024;
+    this.gitDiffMaxBytes = get('GIT_DIFF_MAX_BYTES');
     this.logMaxSize = get('SANDBOX_LOG_MAX_SIZE');
     this.stopTimeoutS = get('SANDBOX_STOP_TIMEOUT_S');
     this.execMaxTimeoutMs = get('EXEC_MAX_TIMEOUT_MS');

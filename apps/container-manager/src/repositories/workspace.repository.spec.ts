@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ManagerConfig } from '../config/manager-config';
@@ -36,16 +36,25 @@ describe(WorkspaceRepository.name, () => {
   it('should delete the new image when formatting it fails, and say which workspace failed', async () => {
     const fake = loop({ formatExt4: jest.fn(async () => Promise.reject(new Error('mkfs.ext4 failed: disk full'))) });
     await expect(repository(16, fake).ensure('s1', process.getuid?.() ?? 0)).rejects.toThrow('workspace filesystem of session s1 could not be mounted: mkfs.ext4 failed: disk full');
-    expect(readdirSync(join(dataDir, 'workspace-images'))).toEqual([]);
+    expect(readdirSync(join(dataDir, 'volume-images'))).toEqual([]);
     expect(fake.mount).not.toHaveBeenCalled();
   });
 
-  it('should unmount and delete the new image when the mounted filesystem cannot be prepared', async () => {
-    // mount "succeeds" but mounts nothing: lost+found is missing, so the preparation fails after the mount.
+  it('should mount the volume filesystem on the volume directory and make the workspace inside it', async () => {
     const fake = loop({});
-    await expect(repository(16, fake).ensure('s1', process.getuid?.() ?? 0)).rejects.toThrow(/lost\+found/);
-    expect(fake.unmount).toHaveBeenCalledWith(join(dataDir, 'workspaces', 's1'));
-    expect(existsSync(join(dataDir, 'workspace-images', 's1.img'))).toBe(false);
+    const workspace = await repository(16, fake).ensure('s1', process.getuid?.() ?? 0);
+    expect(fake.formatExt4).toHaveBeenCalledWith(join(dataDir, 'volume-images', 's1.img'), { uid: 0, gid: 0 });
+    expect(fake.mount).toHaveBeenCalledWith(join(dataDir, 'volume-images', 's1.img'), join(dataDir, 'volumes', 's1'));
+    expect(workspace).toBe(join(dataDir, 'volumes', 's1', 'workspace'));
+  });
+
+  it('should refuse a workspace that is a symlink rather than follow it', async () => {
+    const fake = loop({});
+    const repo = repository(0, fake);
+    await repo.ensure('s1', process.getuid?.() ?? 0);
+    rmSync(join(dataDir, 'volumes', 's1', 'workspace'), { recursive: true });
+    symlinkSync('/etc', join(dataDir, 'volumes', 's1', 'workspace'));
+    await expect(repo.ensure('s1', process.getuid?.() ?? 0)).rejects.toThrow('workspace of session s1 is not a directory');
   });
 
   it('should keep a workspace that predates quotas as a plain directory instead of hiding its files', async () => {

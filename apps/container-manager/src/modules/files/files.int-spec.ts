@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFil
 import { join, relative } from 'node:path';
 import type { FileList } from '@sandbox/contracts';
 import { ManagerHarness, startManager } from '../../../test/support/manager-harness';
+import { workspaceDir } from '../../common/paths';
 import { FilesController } from './files.controller';
 
 describe(FilesController.name, () => {
@@ -19,7 +20,7 @@ describe(FilesController.name, () => {
     id = randomUUID();
     await m.client.createSession({ sessionId: id });
     base = `/api/internal/sessions/${id}/files`;
-    workspace = join(m.dataDir, 'workspaces', id);
+    workspace = workspaceDir(m.dataDir, id);
     marker = join(m.dataDir, 'marker.txt');
     writeFileSync(marker, SECRET);
     outsideDir = join(m.dataDir, 'outside');

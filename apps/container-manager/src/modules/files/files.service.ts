@@ -7,6 +7,7 @@ import { DockerRepository } from '../../repositories/docker.repository';
 import { SANDBOX_UID } from '../sessions/container-spec';
 import { SessionEvents } from '../sessions/session-events';
 import { SessionsService } from '../sessions/sessions.service';
+import { SessionErrors } from '../sessions/sessions.exception';
 import { FILES_SCRIPT, LIST_SCRIPT } from './files-scripts';
 import { workspacePath } from './workspace-path';
 
@@ -143,7 +144,7 @@ export class FilesService {
       case 71:
         throw DomainException.conflict(`The path changed in the sandbox during the operation: ${path}`);
       case 72:
-        throw new DomainException(ErrorCode.PayloadTooLarge, `The workspace is full (quota of ${this.config.workspaceQuotaMb} MB): ${path}`);
+        throw SessionErrors.diskFull(this.config.workspaceQuotaMb, path);
       default:
         throw new DomainException(ErrorCode.Internal, `File operation failed in the sandbox (exit ${result.exitCode})`, undefined, { cause: new Error(result.stderr) });
     }

@@ -1,8 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { GitError, simpleGit, SimpleGit } from 'simple-git';
 import { capDiff, isCommitSummary, isNothingToCommit, onlyUnstageableNestedRepos, ParsedStatus, parseBinaryFiles, parseRawGitlinks, parseDiffTree, parsePathList, parseStatusV2 } from './git-output';
 
@@ -10,6 +12,12 @@ import { capDiff, isCommitSummary, isNothingToCommit, onlyUnstageableNestedRepos
 export interface RepoLocation {
   gitDir: string;
   workTree: string;
+}
+
+/** A file left out of a checkpoint because it is larger than the configured limit. */
+export interface SkippedFile {
+  path: string;
+  size: number;
 }
 
 export interface CommitResult {
@@ -71,6 +79,8 @@ export const FIXED_GIT_CONFIG = `[core]
 \tdefaultBranch = main
 `;
 
+const execFileAsync = promisify(execFile);
+
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
 /**
@@ -118,23 +128,29 @@ export class GitRepository {
   }
 
   /**
-   * Stages the whole work tree (honouring .gitignore). Returns whether anything was staged.
+   * Stages the whole work tree (honouring .gitignore), leaving out files larger than `maxFileBytes`
+   * (0: no limit): they are neither hashed into the history nor kept in the index, so they stay
+   * untracked and a restore leaves them alone. Returns whether anything was staged, and what was left out.
    *
    * Nested repositories (a directory with its own `.git`) are left out entirely. Git would record
    * one as a gitlink, and the next `add` then runs `git status` INSIDE it, with its own (planted)
    * config: fsmonitor, filters... So any gitlink the add just created is dropped from the index
    * again before anything else runs; one without a commit cannot even be added and is skipped.
    */
-  async stageAll(repo: RepoLocation): Promise<boolean> {
+  async stageAll(repo: RepoLocation, maxFileBytes = 0): Promise<{ staged: boolean; skipped: SkippedFile[] }> {
     const git = this.git(repo);
+    const skipped = await this.filesLargerThan(repo.workTree, maxFileBytes);
+    const excluded = skipped.map((file) => `:(exclude,top,literal)${file.path}`);
     let output: string;
     try {
-      output = await git.raw(['add', '--all', '--verbose', '--ignore-errors']);
+      output = await git.raw(['add', '--all', '--verbose', '--ignore-errors', '--', ':(top)', ...excluded]);
     } catch (error) {
       if (!(error instanceof GitError && onlyUnstageableNestedRepos(error.message))) throw error;
       output = error.message;
     }
-    if (output.length === 0) return false;
+    // A file committed while small and grown since: out of the index too, so no checkpoint claims a stale copy.
+    if (skipped.length > 0) output += await git.raw(['update-index', '--verbose', '--force-remove', '--', ...skipped.map((file) => file.path)]);
+    if (output.length === 0) return { staged: false, skipped };
     // Only entries differing from HEAD can be new gitlinks (none is ever committed). --cached never
     // looks into the work tree, so this cannot enter a nested repository either.
     const raw = await git.raw(['diff', '--cached', '--raw', '-z', '--no-renames', '--ignore-submodules=none', '--no-ext-diff', '--no-textconv']);
@@ -144,7 +160,30 @@ export class GitRepository {
       await git.raw(['update-index', '--verbose', '--force-remove', '--', ...gitlinks]);
       this.logger.warn(`left ${gitlinks.length} nested repositories out of the checkpoint of ${repo.workTree}`);
     }
-    return true;
+    return { staged: true, skipped };
+  }
+
+  /**
+   * Regular files above `maxBytes` in the work tree. `find` runs as the manager on a hostile tree, so:
+   * never follows a symlink (-P), never leaves the workspace's filesystem (-xdev), NUL-separated output.
+   */
+  private async filesLargerThan(workTree: string, maxBytes: number): Promise<SkippedFile[]> {
+    if (maxBytes <= 0) return [];
+    const { stdout } = await execFileAsync('find', ['-P', '.', '-xdev', '-type', 'f', '-size', `+${maxBytes}c`, '-printf', '%s %P\\0'], {
+      cwd: workTree,
+      timeout: this.timeoutMs,
+      killSignal: 'SIGKILL',
+      maxBuffer: 16 * 1024 * 1024,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
+    });
+    return stdout
+      .split('\0')
+      .filter((line) => line.length > 0)
+      .map((line) => {
+        const space = line.indexOf(' ');
+        return { size: Number(line.slice(0, space)), path: line.slice(space + 1) };
+      })
+      .filter((file) => !file.path.split('/').includes('.git'));
   }
 
   /**

@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
 import { CheckpointPage, CommitRequest, GitCheckpoint, GitDiff, GitStatus } from '@sandbox/contracts';
 import { DomainException } from '@sandbox/shared';
@@ -8,7 +7,9 @@ import { DatabaseService } from '../../database/database.service';
 import { OutboxService } from '../outbox/outbox.service';
 import { SessionsService } from '../sessions/sessions.service';
 import { CheckpointsRepository } from './checkpoints.repository';
-import { GitRepository, RepoLocation } from './git.repository';
+import { ManagerConfig } from '../../config/manager-config';
+import { SessionErrors } from '../sessions/sessions.exception';
+import { GitRepository, RepoLocation, SkippedFile } from './git.repository';
 import { KeyedSerializer } from './keyed-serializer';
 import { WorkspaceOwnershipRepository } from './workspace-ownership.repository';
 
@@ -23,28 +24,23 @@ const DEFAULT_MESSAGE = 'Checkpoint';
 export class GitService {
   private readonly logger = new Logger(GitService.name);
   private readonly serializer = new KeyedSerializer();
-  private readonly dataDir: string;
-  private readonly diffMaxBytes: number;
-
   constructor(
-    config: ConfigService,
+    private readonly config: ManagerConfig,
     private readonly git: GitRepository,
     private readonly checkpoints: CheckpointsRepository,
     private readonly ownership: WorkspaceOwnershipRepository,
     private readonly sessions: SessionsService,
     private readonly database: DatabaseService,
     private readonly outbox: OutboxService,
-  ) {
-    this.dataDir = config.getOrThrow<string>('DATA_DIR');
-    this.diffMaxBytes = config.get<number>('GIT_DIFF_MAX_BYTES') ?? 1_048_576;
-  }
+  ) {}
 
   /** Creates the session's repository and checkpoints what the workspace already holds, if anything. */
   async initialize(sessionId: string): Promise<GitCheckpoint | null> {
     return this.serializer.run(sessionId, async () => {
       const repo = this.locate(sessionId);
-      await this.git.init(repo);
+      // The repository lives in the session's volume: without its workspace the volume is not mounted.
       if (!this.git.workTreeExists(repo)) return null;
+      await this.git.init(repo);
       return this.commitLocked(sessionId, repo, { description: 'Session created' });
     });
   }
@@ -83,8 +79,8 @@ export class GitService {
     if (to !== null) this.requireCheckpoint(sessionId, to);
     return this.serializer.run(sessionId, async () => {
       const repo = await this.open(sessionId);
-      if (to === null) await this.git.stageAll(repo);
-      const result = await this.git.diff(repo, from, to, this.diffMaxBytes);
+      if (to === null) await this.stage(repo);
+      const result = await this.git.diff(repo, from, to, this.config.gitDiffMaxBytes);
       return { from, to, ...result };
     });
   }
@@ -120,9 +116,10 @@ export class GitService {
   }
 
   private async commitLocked(sessionId: string, repo: RepoLocation, request: CommitRequest, allowEmpty = false): Promise<GitCheckpoint | null> {
-    await this.git.stageAll(repo);
+    const { skipped } = await this.stage(repo);
+    if (skipped.length > 0) this.logger.warn({ sessionId, skipped }, `left ${skipped.length} files larger than ${this.config.checkpointMaxFileBytes} bytes out of the checkpoint`);
     const description = request.description?.trim() ? request.description : null;
-    const result = await this.git.commit(repo, description ?? DEFAULT_MESSAGE, allowEmpty);
+    const result = await this.diskFullAs413(() => this.git.commit(repo, description ?? DEFAULT_MESSAGE, allowEmpty));
     if (!result) return null;
     const checkpoint: GitCheckpoint = {
       id: randomUUID(),
@@ -147,19 +144,35 @@ export class GitService {
         },
       });
     });
-    return checkpoint;
+    return skipped.length > 0 ? { ...checkpoint, skippedFiles: skipped } : checkpoint;
+  }
+
+  private stage(repo: RepoLocation): Promise<{ staged: boolean; skipped: SkippedFile[] }> {
+    return this.diskFullAs413(() => this.git.stageAll(repo, this.config.checkpointMaxFileBytes));
+  }
+
+  /** History shares the session's filesystem with the workspace: when it is full, git says so and the caller gets a 413. */
+  private async diskFullAs413<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof Error && /No space left on device|Disk quota exceeded/.test(error.message)) {
+        throw SessionErrors.diskFull(this.config.workspaceQuotaMb, 'the checkpoint could not be written');
+      }
+      throw error;
+    }
   }
 
   /** The session's repository, created on first use if the session predates it. */
   private async open(sessionId: string): Promise<RepoLocation> {
     const repo = this.locate(sessionId);
-    if (!this.git.isInitialized(repo)) await this.git.init(repo);
     if (!this.git.workTreeExists(repo)) throw DomainException.conflict(`Workspace of session ${sessionId} does not exist`);
+    if (!this.git.isInitialized(repo)) await this.git.init(repo);
     return repo;
   }
 
   private locate(sessionId: string): RepoLocation {
-    return { gitDir: gitDir(this.dataDir, sessionId), workTree: workspaceDir(this.dataDir, sessionId) };
+    return { gitDir: gitDir(this.config.dataDir, sessionId), workTree: workspaceDir(this.config.dataDir, sessionId) };
   }
 
   /** 404 for an unknown or deleted session (the sessions module's rule). */

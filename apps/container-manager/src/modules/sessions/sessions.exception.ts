@@ -8,5 +8,7 @@ export const SessionErrors = {
   busy: (id: string, status: string) => DomainException.conflict(`Session ${id} cannot do this while ${status}`),
   imageMissing: (image: string) => DomainException.badRequest(`Image ${image} is not available on this host`),
   limit: (message: string) => DomainException.badRequest(message),
+  /** The session's filesystem (workspace and git history share it) has no room left for `what`. */
+  diskFull: (quotaMb: number, what: string) => new DomainException(ErrorCode.PayloadTooLarge, `The workspace is full${quotaMb > 0 ? ` (quota of ${quotaMb} MB)` : ''}: ${what}`),
   startFailed: (id: string, cause: unknown) => new DomainException(ErrorCode.Internal, `Failed to start the sandbox of session ${id}`, undefined, { cause }),
 };

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { SandboxSession, SandboxStatus } from '@sandbox/contracts';
 import { containersOfSession, docker, ManagerHarness, startManager } from '../../../test/support/manager-harness';
+import { volumeDir, workspaceDir } from '../../common/paths';
 import { SessionsController } from './sessions.controller';
 
 describe(SessionsController.name, () => {
@@ -37,7 +38,7 @@ describe(SessionsController.name, () => {
       expect(info.NetworkSettings.Networks['sandbox-net'].IPAddress).toMatch(/^172\.30\./);
       expect(info.HostConfig.LogConfig).toEqual({ Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } });
       const mounts = info.Mounts.map((mount) => `${mount.Source}:${mount.Destination}`);
-      expect(mounts).toEqual([`${join(m.dataDir, 'workspaces', sessionId)}:/workspace`]);
+      expect(mounts).toEqual([`${workspaceDir(m.dataDir, sessionId)}:/workspace`]);
       expect(JSON.stringify(info.Mounts)).not.toContain('docker.sock');
     });
 
@@ -123,12 +124,12 @@ describe(SessionsController.name, () => {
       const outside = join(m.dataDir, `outside-${randomUUID()}`);
       mkdirSync(outside);
       writeFileSync(join(outside, 'precious.txt'), 'keep me');
-      symlinkSync(outside, join(m.dataDir, 'workspaces', id, 'link-to-host'));
+      symlinkSync(outside, join(workspaceDir(m.dataDir, id), 'link-to-host'));
       await m.client.exec(id, { command: 'ln -s / rootlink; mkdir -p deep/er && echo x > deep/er/f' });
       const res = await m.call('DELETE', `/api/internal/sessions/${id}`);
       expect(res.status).toBe(204);
       expect(await containersOfSession(id)).toHaveLength(0);
-      expect(existsSync(join(m.dataDir, 'workspaces', id))).toBe(false);
+      expect(existsSync(volumeDir(m.dataDir, id))).toBe(false);
       expect(readFileSync(join(outside, 'precious.txt'), 'utf8')).toBe('keep me');
       expect((await m.call('GET', `/api/internal/sessions/${id}`)).status).toBe(404);
       expect((await m.call('DELETE', `/api/internal/sessions/${id}`)).status).toBe(404);

@@ -1,19 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { SandboxStatus } from '@sandbox/contracts';
+import { GitCheckpoint, SandboxStatus } from '@sandbox/contracts';
 import { ManagerHarness, mountsUnder, startManager } from '../../../test/support/manager-harness';
-import { workspaceDir, workspaceImage } from '../../common/paths';
+import { gitDir, volumeDir, volumeImage, workspaceDir } from '../../common/paths';
 import { WorkspaceRepository } from '../../repositories/workspace.repository';
 
 const QUOTA_MB = 32;
+const CHECKPOINT_MAX_FILE_MB = 16;
+const MIB = 1024 * 1024;
+
+/** Blocks used on the host's own filesystem under `dir`, not counting other mounts (the volumes) or the volume images. */
+function hostBytesUsed(dir: string): number {
+  return Number(execFileSync('du', ['-s', '-x', '-B1', '--exclude=volume-images', dir]).toString().split('\t')[0]);
+}
 
 describe(WorkspaceRepository.name, () => {
-  const env = { WORKSPACE_QUOTA_MB: String(QUOTA_MB) };
+  // Auto-commit off (its debounce longer than any test): each test decides when a checkpoint is taken.
+  const env = { WORKSPACE_QUOTA_MB: String(QUOTA_MB), GIT_CHECKPOINT_MAX_FILE_MB: String(CHECKPOINT_MAX_FILE_MB), GIT_AUTOCOMMIT_DEBOUNCE_MS: '600000', GIT_AUTOCOMMIT_MAX_WAIT_MS: '600000' };
   let m: ManagerHarness;
   const ws = (id: string) => workspaceDir(m.dataDir, id);
-  const image = (id: string) => workspaceImage(m.dataDir, id);
-  const isMounted = (id: string) => mountsUnder(m.dataDir).includes(ws(id));
+  const image = (id: string) => volumeImage(m.dataDir, id);
+  const volume = (id: string) => volumeDir(m.dataDir, id);
+  const isMounted = (id: string) => mountsUnder(m.dataDir).includes(volume(id));
 
   beforeAll(async () => {
     m = await startManager(env);
@@ -34,7 +43,7 @@ describe(WorkspaceRepository.name, () => {
 
     const small = await m.client.exec(id, { command: 'rm big && echo fits > small.txt && cat small.txt' });
     expect(small).toMatchObject({ exitCode: 0, stdout: 'fits\n' });
-    // A fresh ext4 has lost+found at its root: removed, so neither listings nor git see it.
+    // The filesystem's root (lost+found, the git history) is not the workspace: neither listings nor git see it.
     expect((await m.client.listFiles(id)).entries.map((entry) => entry.name)).toEqual(['small.txt']);
     expect((await m.client.gitStatus(id)).files.map((file) => file.path)).toEqual(['small.txt']);
     await m.client.deleteSession(id);
@@ -52,6 +61,52 @@ describe(WorkspaceRepository.name, () => {
     expect(res).toMatchObject({ status: 413, json: { statusCode: 413, message: `The workspace is full (quota of ${QUOTA_MB} MB): keep.txt` } });
     expect((await m.client.readFile(id, 'keep.txt')).toString()).toBe('original');
     expect((await m.client.exec(id, { command: 'ls -a /workspace' })).stdout.split('\n').filter((name) => name.includes('sandbox-write'))).toEqual([]);
+    await m.client.deleteSession(id);
+  });
+
+  it('should keep the git history inside the quota: checkpoints of a full session answer 413 and the host does not grow', async () => {
+    const id = randomUUID();
+    await m.client.createSession({ sessionId: id });
+    const hostBefore = hostBytesUsed(m.dataDir);
+    // Each version is 10 MB of random bytes (git cannot compress it): the workspace holds one at a
+    // time, but every checkpoint keeps another copy in the history, which shares the quota.
+    const statuses: number[] = [];
+    for (let version = 0; version < 5 && !statuses.includes(413); version++) {
+      await m.client.exec(id, { command: 'dd if=/dev/urandom of=/workspace/data.bin bs=1M count=10 2>/dev/null', timeoutMs: 30_000 });
+      const res = await m.call('POST', `/api/internal/sessions/${id}/git/commit`, { description: `version ${version}` });
+      statuses.push(res.status);
+      if (res.status === 413) expect(res.json).toMatchObject({ message: `The workspace is full (quota of ${QUOTA_MB} MB): the checkpoint could not be written` });
+    }
+    expect(statuses).toContain(413);
+    expect(statuses.every((status) => [200, 201, 413].includes(status))).toBe(true);
+    expect(statSync(image(id)).blocks * 512).toBeLessThanOrEqual(QUOTA_MB * MIB);
+    expect(hostBytesUsed(m.dataDir) - hostBefore).toBeLessThan(2 * MIB);
+
+    // Room made in the workspace: checkpoints work again, and the session was never broken.
+    await m.client.exec(id, { command: 'rm data.bin && echo small > small.txt' });
+    const after = await m.call('POST', `/api/internal/sessions/${id}/git/commit`, { description: 'after cleanup' });
+    expect(after.status).toBe(201);
+    await m.client.deleteSession(id);
+  });
+
+  it('should leave files above the checkpoint size limit out of checkpoints, report them, and keep them through a restore', async () => {
+    const id = randomUUID();
+    await m.client.createSession({ sessionId: id });
+    await m.client.writeFile(id, 'notes.txt', Buffer.from('v1'));
+    const first = await m.client.commit(id, { description: 'notes' });
+    expect(first).toMatchObject({ description: 'notes' });
+    await m.client.exec(id, { command: `dd if=/dev/zero of=/workspace/model.bin bs=1M count=${CHECKPOINT_MAX_FILE_MB + 1} 2>/dev/null && echo v2 > notes.txt` });
+    const res = await m.call('POST', `/api/internal/sessions/${id}/git/commit`, { description: 'with a large file' });
+    expect(res.status).toBe(201);
+    expect((res.json as GitCheckpoint).skippedFiles).toEqual([{ path: 'model.bin', size: (CHECKPOINT_MAX_FILE_MB + 1) * MIB }]);
+    const head = (await m.client.gitStatus(id)).head!;
+    const tree = execFileSync('git', [`--git-dir=${gitDir(m.dataDir, id)}`, 'ls-tree', '-r', '--name-only', head], { env: { PATH: process.env.PATH } }).toString();
+    expect(tree.split('\n')).toContain('notes.txt');
+    expect(tree).not.toContain('model.bin');
+
+    await m.client.restore(id, (first as GitCheckpoint).commitHash);
+    expect((await m.client.readFile(id, 'notes.txt')).toString()).toBe('v1');
+    expect((await m.client.exec(id, { command: 'stat -c %s model.bin' })).stdout.trim()).toBe(String((CHECKPOINT_MAX_FILE_MB + 1) * MIB));
     await m.client.deleteSession(id);
   });
 
@@ -73,7 +128,7 @@ describe(WorkspaceRepository.name, () => {
     await m.client.createSession({ sessionId: id });
     await m.client.exec(id, { command: 'echo kept > note.txt' });
     await m.client.stopSession(id);
-    execFileSync('umount', [ws(id)]); // what a host reboot does
+    execFileSync('umount', [volume(id)]); // what a host reboot does
     expect(existsSync(`${ws(id)}/note.txt`)).toBe(false);
 
     expect((await m.client.startSession(id)).status).toBe(SandboxStatus.Running);
@@ -88,7 +143,7 @@ describe(WorkspaceRepository.name, () => {
     await m.client.exec(id, { command: 'echo kept > note.txt' });
     await m.client.stopSession(id);
     await m.close();
-    execFileSync('umount', [ws(id)]);
+    execFileSync('umount', [volume(id)]);
 
     m = await startManager(env, m.dataDir);
     expect(isMounted(id)).toBe(true);
@@ -101,7 +156,7 @@ describe(WorkspaceRepository.name, () => {
 
   it('should fail a create it cannot give a filesystem with a clear error, leaving no image and no mount', async () => {
     const id = randomUUID();
-    const images = workspaceImage(m.dataDir, 'x').replace(/\/[^/]+$/, '');
+    const images = volumeImage(m.dataDir, 'x').replace(/\/[^/]+$/, '');
     rmSync(images, { recursive: true, force: true });
     writeFileSync(images, 'not a directory'); // image creation fails
     try {

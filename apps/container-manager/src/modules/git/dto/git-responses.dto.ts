@@ -1,5 +1,10 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { CheckpointPage, GitCheckpoint, GitDiff, GitStatus, GitStatusEntry } from '@sandbox/contracts';
+
+export class SkippedFileDto {
+  @ApiProperty() path!: string;
+  @ApiProperty({ description: 'Bytes.' }) size!: number;
+}
 
 export class GitCheckpointDto implements GitCheckpoint {
   @ApiProperty({ format: 'uuid' }) id!: string;
@@ -9,6 +14,8 @@ export class GitCheckpointDto implements GitCheckpoint {
   @ApiProperty({ type: Number, nullable: true }) messageNumber!: number | null;
   @ApiProperty({ type: String, nullable: true }) description!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiPropertyOptional({ type: [SkippedFileDto], description: 'Files left out of this checkpoint for being larger than GIT_CHECKPOINT_MAX_FILE_MB (present only when some were).' })
+  skippedFiles?: SkippedFileDto[];
 }
 
 export class NotCommittedDto {
