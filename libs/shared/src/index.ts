@@ -1,3 +1,4 @@
+export * from './auth/failure-budget';
 export * from './auth/internal-service-key.guard';
 export * from './bootstrap/bootstrap';
 export * from './config/base-env';
@@ -10,3 +11,4 @@ export * from './health/health.module';
 export * from './logging/logging.module';
 export * from './metrics/metrics.module';
 export * from './http/page-query.dto';
+export * from './http/rate-limit';

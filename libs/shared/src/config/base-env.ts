@@ -51,4 +51,19 @@ export class BaseEnvironment {
   @IsInt({ message: 'SHUTDOWN_TIMEOUT_MS must be an integer' })
   @Min(1000, { message: 'SHUTDOWN_TIMEOUT_MS must be at least 1000' })
   SHUTDOWN_TIMEOUT_MS = 30_000;
+
+  /**
+   * Failed authentications (bad or missing API key, wrong internal service key) allowed per client
+   * address in each AUTH_FAILURE_WINDOW_MS; beyond it the address gets 429 until the window ends.
+   */
+  @Type(() => Number)
+  @IsInt({ message: 'AUTH_FAILURE_LIMIT must be an integer' })
+  @Min(1, { message: 'AUTH_FAILURE_LIMIT must be at least 1' })
+  AUTH_FAILURE_LIMIT = 30;
+
+  @Type(() => Number)
+  @IsInt({ message: 'AUTH_FAILURE_WINDOW_MS must be an integer' })
+  @Min(1000, { message: 'AUTH_FAILURE_WINDOW_MS must be at least 1000' })
+  @Max(3_600_000, { message: 'AUTH_FAILURE_WINDOW_MS must be at most 3600000' })
+  AUTH_FAILURE_WINDOW_MS = 60_000;
 }

@@ -12,6 +12,7 @@ interface ErrorView {
   code: ErrorCode;
   /** Sent as is when the exception carries a full body of its own (e.g. a failed health check). */
   body: ErrorBody | Record<string, unknown>;
+  headers?: Record<string, string>;
 }
 
 /**
@@ -33,7 +34,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
           ...('errorId' in view.body ? { errorId: view.body.errorId } : {}),
           // Failures of the whole request (no or bad credentials, rate limit) also set the HTTP status
           // (Apollo reads and strips `extensions.http`); field errors stay 200 with partial data.
-          ...(REQUEST_LEVEL_CODES.has(view.code) ? { http: { status: view.status } } : {}),
+          ...(REQUEST_LEVEL_CODES.has(view.code)
+            ? { http: { status: view.status, ...(view.headers ? { headers: new Map(Object.entries(view.headers)) } : {}) } }
+            : {}),
         },
       });
     }
@@ -45,6 +48,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       response.destroy();
       return undefined;
     }
+    if (view.headers) response.set(view.headers);
     response.status(view.status).json(view.body);
     return undefined;
   }
@@ -53,7 +57,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof DomainException) {
       const status = exception.httpStatus;
       if (status >= 500) this.logger.warn({ err: exception.cause ?? exception }, exception.message);
-      return { status, code: exception.code, body: { statusCode: status, message: exception.message } };
+      return { status, code: exception.code, body: { statusCode: status, message: exception.message }, headers: exception.headers };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();

@@ -9,11 +9,15 @@ export class DomainException extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details?: Record<string, unknown>,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; headers?: Record<string, string> },
   ) {
     super(message, options);
     this.name = new.target.name;
+    this.headers = options?.headers;
   }
+
+  /** Response headers the answer must carry (e.g. `Retry-After` of a 429), over REST and GraphQL over HTTP. */
+  readonly headers?: Record<string, string>;
 
   get httpStatus(): number {
     return httpStatusOf(this.code);

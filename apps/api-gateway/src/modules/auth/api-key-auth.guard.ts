@@ -1,8 +1,19 @@
 import { applyDecorators, CanActivate, ExecutionContext, Injectable, UseGuards } from '@nestjs/common';
 import { GqlContextType, GqlExecutionContext } from '@nestjs/graphql';
+import { normalizeIp } from '@nestjs/throttler';
+import type { IncomingMessage } from 'node:http';
 import { ApiKeysService } from './api-keys.service';
 import type { AuthenticatedRequest, GraphQLRequestContext } from './auth.types';
 import { ApiKeyThrottlerGuard } from './api-key-throttler.guard';
+
+/**
+ * The address failed authentications are counted against: the peer address (`trust proxy` is off),
+ * IPv6 grouped by /64 like the throttler does, since one host usually holds a whole /64.
+ */
+export function clientAddress(request: IncomingMessage | undefined): string {
+  const address = (request as AuthenticatedRequest | undefined)?.ip ?? request?.socket?.remoteAddress;
+  return address ? normalizeIp(address) : 'unknown';
+}
 
 /**
  * Requires `Authorization: Bearer <api key>` on GraphQL over HTTP and on REST routes. Over graphql-ws
@@ -17,12 +28,15 @@ export class ApiKeyAuthGuard implements CanActivate {
     if (context.getType<GqlContextType>() === 'graphql') {
       const gql = GqlExecutionContext.create(context).getContext<GraphQLRequestContext>();
       if (gql.user) return true;
-      gql.user = await this.apiKeys.authenticate(gql.req?.headers.authorization);
+      // Every field of a document (each alias too) runs this guard, concurrently: one lookup, and
+      // one failure counted, per request.
+      gql.authentication ??= this.apiKeys.authenticate(gql.req?.headers.authorization, clientAddress(gql.req));
+      gql.user = await gql.authentication;
       if (gql.req) gql.req.user = gql.user;
       return true;
     }
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    request.user = await this.apiKeys.authenticate(request.headers.authorization);
+    request.user = await this.apiKeys.authenticate(request.headers.authorization, clientAddress(request));
     return true;
   }
 }

@@ -1,7 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ErrorCode } from '@sandbox/contracts';
-import { DomainException } from '@sandbox/shared';
+import { DomainException, FailureBudget } from '@sandbox/shared';
+import { ApiKeyConnectionsService } from './api-key-connections.service';
 import { bearerToken, displayPrefix, generateApiKey, hashApiKey } from './api-key';
 import { ApiKeyRecord, ApiKeysRepository } from './api-keys.repository';
 import type { AuthenticatedUser } from './auth.types';
@@ -21,11 +22,16 @@ export class ApiKeysService implements OnApplicationBootstrap {
   private readonly logger = new Logger(ApiKeysService.name);
   /** When each key's `last_used_at` was last written, so a busy key costs one write a minute, not one per request. */
   private readonly touched = new Map<string, number>();
+  /** Failed authentications per client address: key guessing is answered 429 before any lookup. */
+  private readonly failures: FailureBudget;
 
   constructor(
     private readonly keys: ApiKeysRepository,
     private readonly config: ConfigService,
-  ) {}
+    private readonly connections: ApiKeyConnectionsService,
+  ) {
+    this.failures = new FailureBudget(config.getOrThrow<number>('AUTH_FAILURE_LIMIT'), config.getOrThrow<number>('AUTH_FAILURE_WINDOW_MS'));
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const devKey = this.config.get<string>('DEV_API_KEY');
@@ -39,11 +45,19 @@ export class ApiKeysService implements OnApplicationBootstrap {
     this.logger.warn(`No API key existed; created a development key for user "${DEV_USER}": ${key}`);
   }
 
-  /** The user behind an `Authorization` header value; UNAUTHENTICATED when missing, unknown or revoked. */
-  async authenticate(authorization: unknown): Promise<AuthenticatedUser> {
+  /**
+   * The user behind an `Authorization` header value; UNAUTHENTICATED when missing, unknown or revoked.
+   * Each failure counts against the client `address`; once its budget is spent the address gets
+   * RATE_LIMITED (429) without its key being looked at, until the window ends.
+   */
+  async authenticate(authorization: unknown, address: string): Promise<AuthenticatedUser> {
+    this.failures.assertAllowed(address);
     const key = bearerToken(authorization);
     const user = key ? await this.keys.findActiveByHash(hashApiKey(key)) : null;
-    if (!user) throw new DomainException(ErrorCode.Unauthorized, 'A valid API key is required (Authorization: Bearer <key>)');
+    if (!user) {
+      this.failures.recordFailure(address);
+      throw new DomainException(ErrorCode.Unauthorized, 'A valid API key is required (Authorization: Bearer <key>)');
+    }
     this.touch(user.apiKeyId);
     return user;
   }
@@ -60,6 +74,8 @@ export class ApiKeysService implements OnApplicationBootstrap {
   async revoke(user: AuthenticatedUser, keyId: string): Promise<ApiKeyRecord> {
     const record = await this.keys.revoke(user.id, keyId);
     if (!record) throw DomainException.notFound(`API key ${keyId} not found`);
+    // Requests check the key each time; open subscriptions were checked once, so end them now.
+    this.connections.closeAll(record.id);
     return record;
   }
 

@@ -17,4 +17,6 @@ export interface GraphQLRequestContext {
   req?: AuthenticatedRequest;
   res?: Response;
   user?: AuthenticatedUser;
+  /** The request's one authentication, shared by all of its fields (set by ApiKeyAuthGuard). */
+  authentication?: Promise<AuthenticatedUser>;
 }

@@ -4,6 +4,11 @@ import { GraphQLModule } from '@nestjs/graphql';
 import type { Request, Response } from 'express';
 import type { Context } from 'graphql-ws';
 import { join } from 'node:path';
+import type { WebSocket } from 'ws';
+import { DomainException } from '@sandbox/shared';
+import { ErrorCode } from '@sandbox/contracts';
+import { clientAddress } from '../auth/api-key-auth.guard';
+import { ApiKeyConnectionsService } from '../auth/api-key-connections.service';
 import { AuthModule } from '../auth/auth.module';
 import { ApiKeysService } from '../auth/api-keys.service';
 import type { AuthenticatedUser, GraphQLRequestContext } from '../auth/auth.types';
@@ -12,7 +17,16 @@ export const GRAPHQL_PATH = '/graphql';
 /** Committed, so schema changes show up in review (code-first: written from the resolvers at boot). */
 export const SCHEMA_FILE = join(__dirname, '../../../schema.graphql').replace(/\/dist\/apps\//, '/apps/');
 
-type WsExtra = { user?: AuthenticatedUser; request?: Request };
+type WsExtra = {
+  user?: AuthenticatedUser;
+  request?: Request;
+  socket?: WebSocket;
+  /** Removes the socket from the API key's open connections (set once authenticated). */
+  untrack?: () => void;
+};
+
+/** Close code of a refused connection from an address over its failed-authentication budget. */
+const RATE_LIMITED_CLOSE_CODE = 4429;
 
 /** `connection_init` payload `{ authorization: "Bearer ..." }`, else the upgrade request's header. */
 function wsAuthorization(ctx: Context<Record<string, unknown> | undefined, WsExtra>): unknown {
@@ -29,8 +43,8 @@ function wsAuthorization(ctx: Context<Record<string, unknown> | undefined, WsExt
     GraphQLModule.forRootAsync<ApolloDriverConfig>({
       driver: ApolloDriver,
       imports: [AuthModule],
-      inject: [ApiKeysService],
-      useFactory: (apiKeys: ApiKeysService): ApolloDriverConfig => ({
+      inject: [ApiKeysService, ApiKeyConnectionsService],
+      useFactory: (apiKeys: ApiKeysService, connections: ApiKeyConnectionsService): ApolloDriverConfig => ({
         path: GRAPHQL_PATH,
         autoSchemaFile: SCHEMA_FILE,
         sortSchema: true,
@@ -49,12 +63,28 @@ function wsAuthorization(ctx: Context<Record<string, unknown> | undefined, WsExt
             path: GRAPHQL_PATH,
             onConnect: async (ctx: Context<Record<string, unknown> | undefined, unknown>) => {
               const wsContext = ctx as Context<Record<string, unknown> | undefined, WsExtra>;
+              const { extra } = wsContext;
+              let user: AuthenticatedUser;
               try {
-                wsContext.extra.user = await apiKeys.authenticate(wsAuthorization(wsContext));
-                return true;
-              } catch {
+                user = await apiKeys.authenticate(wsAuthorization(wsContext), clientAddress(extra.request));
+              } catch (error) {
+                if (error instanceof DomainException && error.code === ErrorCode.RateLimited) {
+                  extra.socket?.close(RATE_LIMITED_CLOSE_CODE, error.message);
+                }
                 return false; // closes the socket with 4403 Forbidden
               }
+              extra.user = user;
+              // Revoking the key closes the socket (4403): a subscription was only checked here.
+              const socket = extra.socket;
+              if (socket) {
+                extra.untrack = connections.track(user.apiKeyId, { close: (code, reason) => socket.close(code, reason) });
+                // The client may have gone while the key was looked up: onClose already ran.
+                if (socket.readyState !== socket.OPEN) extra.untrack();
+              }
+              return true;
+            },
+            onClose: (ctx: Context<Record<string, unknown> | undefined, unknown>) => {
+              (ctx.extra as WsExtra).untrack?.();
             },
           },
         },
