@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The seed's integration flow (tracker issue 7), against live services. Two parts:
 //
-//  1. worker REST (always): health; create/get/cancel a task; create/pause/resume/delete a job (SPEC §5).
+//  1. worker REST (always): health; create/get/cancel a task; create/pause/resume/delete a job (docs/api.md, worker-service).
 //     WORKER_SERVICE_URL (default http://127.0.0.1:4001), INTERNAL_SERVICE_KEY (default: from .data/stack.env).
-//  2. GraphQL end to end through the api-gateway (SPEC §6), when API_GATEWAY_URL is set: gateway /health;
+//  2. GraphQL end to end through the api-gateway (docs/api.md, api-gateway), when API_GATEWAY_URL is set: gateway /health;
 //     createSession → ACTIVE; exec `echo hi`; a HIGH `sandbox.exec` task → COMPLETED with the command's
 //     output; createTask + cancelTask → FAILED (raw `cancelled`); createJob/pauseJob/resumeJob/deleteJob
 //     with the status mapping; `checkpoints` shows the auto-checkpoint of the task's file write;

@@ -7,7 +7,7 @@ import { gql, startGateway, TestGateway } from './support/gateway';
 
 /**
  * Tasks and jobs through the gateway's GraphQL, against the real worker-service process (from dist)
- * on the real Redis: the SPEC §6 mappings, per-owner isolation and the worker error mapping.
+ * on the real Redis: the mappings of docs/api.md, per-owner isolation and the worker error mapping.
  */
 describe(TasksResolver.name, () => {
   let worker: ServiceProcess;
@@ -171,7 +171,7 @@ describe(TasksResolver.name, () => {
     }
   });
 
-  it('should answer SERVICE_UNAVAILABLE with the SPEC message when the worker is down, without hanging', async () => {
+  it('should answer SERVICE_UNAVAILABLE with the documented message when the worker is down, without hanging', async () => {
     const offline = await startGateway({ WORKER_SERVICE_URL: `http://127.0.0.1:${await freePort()}` });
     try {
       const user = await offline.newUser();

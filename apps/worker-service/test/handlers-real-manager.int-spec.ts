@@ -13,7 +13,7 @@ const containersWith = (label: string): string[] =>
   execFileSync('docker', ['ps', '-a', '--format', '{{.Names}}', '--filter', `label=${label}`]).toString().split('\n').filter(Boolean);
 
 /**
- * The sandbox handlers (SPEC §5: "real handlers, not stubs") against the REAL container-manager, run
+ * The sandbox handlers (docs/api.md, Task types: real handlers, not stubs) against the REAL container-manager, run
  * from dist/ as a child process with a real Docker sandbox; the worker runs in-process.
  */
 describe(`${HandlerRegistry.name} with the real container-manager`, () => {

@@ -20,7 +20,7 @@ import {
 } from '@sandbox/contracts';
 import { ServiceClientOptions, ServiceHttpClient } from './http-client';
 
-/** The container-manager's internal routes (SPEC §4). */
+/** The container-manager's internal routes (docs/api.md, container-manager sections). */
 export class ContainerManagerClient extends ServiceHttpClient {
   constructor(options: ServiceClientOptions) {
     super('container-manager', options);

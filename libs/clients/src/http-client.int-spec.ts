@@ -78,7 +78,7 @@ describe(WorkerClient.name, () => {
     expect(error).toMatchObject({ status: 500, code: ErrorCode.BadGateway });
   });
 
-  it('should map a refused connection to ServiceUnavailableError with the SPEC message', async () => {
+  it('should map a refused connection to ServiceUnavailableError with the documented message', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;

@@ -13,7 +13,7 @@ import {
 } from '@sandbox/contracts';
 import { ServiceClientOptions, ServiceHttpClient } from './http-client';
 
-/** The worker-service's REST API (SPEC §5). Unreachable → `Worker Service is unavailable`. */
+/** The worker-service's REST API (docs/api.md, worker-service: tasks and jobs). Unreachable → `Worker Service is unavailable`. */
 export class WorkerClient extends ServiceHttpClient {
   constructor(options: ServiceClientOptions) {
     super('worker-service', { unavailableMessage: WorkerErrors.unavailable, ...options });

@@ -1,4 +1,4 @@
-/** Body of POST /api/internal/git-checkpoints on the gateway (SPEC §4). */
+/** Body of POST /api/internal/git-checkpoints on the gateway (docs/api.md, api-gateway: internal routes). */
 export interface CheckpointNotification {
   sessionId: string;
   commitHash: string;

@@ -7,7 +7,7 @@ export enum TaskStatus {
   Cancelled = 'cancelled',
 }
 
-/** GraphQL task status (SPEC §6). */
+/** GraphQL task status (docs/api.md, Task and job mappings). */
 export enum PublicTaskStatus {
   Pending = 'PENDING',
   InProgress = 'IN_PROGRESS',

@@ -31,7 +31,7 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
 }
 
 /**
- * The create flow end to end (SPEC §4): GraphQL createSession → PENDING row → the real
+ * The create flow end to end (docs/api.md, Session statuses): GraphQL createSession → PENDING row → the real
  * container-manager (built, run as a child process from dist) creates a real container → its outbox
  * calls the gateway's internal start route → ACTIVE in PostgreSQL → exec in the container → the
  * auto-commit's checkpoint arrives through the outbox and shows in `checkpoints`.

@@ -3,7 +3,7 @@ import { IsIn, IsInt, IsIP, IsString, IsUrl, Matches, Max, Min } from 'class-val
 
 const SERVICE_URL = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
 
-/** Variables every service reads (SPEC §2). Each app extends this with its own. */
+/** Variables every service reads (docs/api.md, Services). Each app extends this with its own. */
 export class BaseEnvironment {
   @Type(() => Number)
   @IsInt({ message: 'PORT must be an integer' })

@@ -4,7 +4,7 @@ import { ContainerManagerClient, WorkerClient } from '@sandbox/clients';
 import type { HealthChecks } from '@sandbox/shared';
 import { DatabaseHealthRepository } from '../../database/database-health.repository';
 
-/** The gateway is healthy only while its database and the services it calls answer too (SPEC §5). */
+/** The gateway is healthy only while its database and the services it calls answer too (docs/api.md, Conventions of every service). */
 @Injectable()
 export class GatewayHealthChecks implements HealthChecks {
   constructor(

@@ -9,7 +9,7 @@ import type { CheckpointRecord } from './sessions.repository';
 
 const toContract = (c: CheckpointRecord): GitCheckpoint => ({ ...c, createdAt: c.createdAt.toISOString() });
 
-/** The container-manager's notifications (SPEC §4), delivered through its durable outbox. */
+/** The container-manager's notifications (docs/api.md, api-gateway: internal routes), delivered through its durable outbox. */
 @ApiTags('internal')
 @ApiSecurity('internal-key')
 @ApiForbiddenResponse({ description: 'missing or wrong X-Internal-Service-Key' })

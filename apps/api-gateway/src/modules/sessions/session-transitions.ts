@@ -1,6 +1,6 @@
 import { GatewaySessionStatus } from '@sandbox/contracts';
 
-/** The manager's notifications, and what each asks of a session's status (SPEC §4). */
+/** The manager's notifications, and what each asks of a session's status (docs/api.md, Session statuses). */
 export type SessionTransition = 'start' | 'stop' | 'error';
 
 export const TRANSITION_TARGET: Record<SessionTransition, GatewaySessionStatus> = {

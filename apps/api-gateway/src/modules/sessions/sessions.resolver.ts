@@ -26,7 +26,7 @@ import { SessionEventsService } from './session-events.service';
 import { SessionsService } from './sessions.service';
 import { FileType } from './models/sandbox.model';
 
-/** Sessions over GraphQL (SPEC §6): thin, every field scoped to the caller's own sessions. */
+/** Sessions over GraphQL (docs/api.md, api-gateway: sessions): thin, every field scoped to the caller's own sessions. */
 @Resolver(() => SessionModel)
 @Authenticated()
 export class SessionsResolver {

@@ -47,7 +47,7 @@ export class SessionsService implements OnApplicationShutdown {
   }
 
   /**
-   * Inserts the PENDING row and returns it at once (SPEC §6); the manager's create runs in the
+   * Inserts the PENDING row and returns it at once (docs/api.md, api-gateway: sessions); the manager's create runs in the
    * background and its success arrives as POST /api/internal/sessions/:id/start. A failed create
    * turns the session to ERROR with the manager's message as reason.
    */

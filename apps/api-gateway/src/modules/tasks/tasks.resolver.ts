@@ -6,7 +6,7 @@ import { CreateJobInput, CreateTaskInput, JobIdArgs, TaskIdArgs, TasksArgs } fro
 import { JobModel, TaskEventModel, TaskModel, TaskPageModel } from './models/task.model';
 import { TasksService } from './tasks.service';
 
-/** Tasks and cron jobs over GraphQL (SPEC §6), scoped to the caller's own. */
+/** Tasks and cron jobs over GraphQL (docs/api.md, api-gateway: tasks and jobs), scoped to the caller's own. */
 @Resolver()
 @Authenticated()
 export class TasksResolver {

@@ -63,9 +63,9 @@ export function toJobModel(job: Job): JobModel {
 }
 
 /**
- * Tasks and jobs of SPEC §6, kept by the worker-service and reached through `WorkerClient`. Each one
+ * Tasks and jobs (docs/api.md, api-gateway: tasks and jobs), kept by the worker-service and reached through `WorkerClient`. Each one
  * belongs to the API key's owner: another owner's id behaves exactly like an unknown one. Worker
- * failures keep the SPEC mapping (unreachable → 503 `Worker Service is unavailable`, 400 passed through).
+ * failures keep the documented mapping (unreachable → 503 `Worker Service is unavailable`, 400 passed through).
  */
 @Injectable()
 export class TasksService {

@@ -15,7 +15,7 @@ class SessionIdPipe implements PipeTransform<string, string> {
   }
 }
 
-/** Path ports stay strings until the service, so a bad one gets the SPEC's message. */
+/** Path ports stay strings until the service, so a bad one gets the message of docs/api.md, Preview errors. */
 class PortParamPipe implements PipeTransform<string, unknown> {
   transform(value: string): unknown {
     return /^\d{1,6}$/.test(value) ? Number(value) : value;

@@ -232,7 +232,7 @@ function internal(message: string): DomainException {
   return new DomainException(ErrorCode.Internal, message);
 }
 
-/** The SPEC's exact messages: a missing port and a bad one are told apart. */
+/** The exact messages of docs/api.md, Preview errors: a missing port and a bad one are told apart. */
 export function validatePort(port: unknown): number {
   if (port === undefined || port === null) throw DomainException.badRequest(PreviewErrors.missingPort);
   if (typeof port !== 'number' || !Number.isInteger(port) || port < PREVIEW_PORT_MIN || port > PREVIEW_PORT_MAX) {

@@ -14,7 +14,7 @@ export class SessionErrorDto implements SessionErrorRequest {
   reason?: string;
 }
 
-/** Body of POST /api/internal/git-checkpoints (SPEC §4). */
+/** Body of POST /api/internal/git-checkpoints (docs/api.md, api-gateway: internal routes). */
 export class CheckpointNotificationDto implements CheckpointNotification {
   @ApiProperty({ format: 'uuid' })
   @IsUUID()

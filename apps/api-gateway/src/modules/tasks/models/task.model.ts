@@ -2,7 +2,7 @@ import { Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import GraphQLJSON from 'graphql-type-json';
 import { PublicJobStatus, PublicTaskStatus, TaskEventType, TaskPriority } from '@sandbox/contracts';
 
-// GraphQL takes enum value names from the keys: these objects give the SPEC's upper-case names and keep
+// GraphQL takes enum value names from the keys: these objects give the upper-case names of docs/api.md and keep
 // the contract enums' values, so the two convert by identity.
 export const TaskPriorityEnum = { LOW: TaskPriority.Low, NORMAL: TaskPriority.Normal, HIGH: TaskPriority.High } as const;
 export const TaskStatusEnum = {

@@ -3,7 +3,7 @@ import { Allow } from 'class-validator';
 import type { RegisterPreviewRequest } from '@sandbox/contracts';
 
 /**
- * `port` is checked by the service, not here: the SPEC wants distinct exact messages for a missing
+ * `port` is checked by the service, not here: docs/api.md (Preview errors) has distinct exact messages for a missing
  * and an invalid port, which stacked class-validator messages can't give.
  */
 export class RegisterPreviewDto implements Partial<Record<keyof RegisterPreviewRequest, unknown>> {
