@@ -91,13 +91,21 @@ describe(InternalSessionsController.name, () => {
     it.each([
       ['stop', 'PENDING'],
       ['stop', 'ERROR'],
-      ['start', 'ERROR'],
     ])('should answer 409 to %s of a %s session and leave it unchanged', async (transition, status) => {
       const id = await gateway.insertSession(userId, status);
       const res = await internalPost(gateway, `/api/internal/sessions/${id}/${transition}`);
       expect(res.status).toBe(409);
       expect(res.body).toEqual({ statusCode: 409, message: expect.stringContaining(`Session ${id} cannot go from ${status}`) });
       expect(await gateway.statusOf(id)).toBe(status);
+    });
+
+    it('should turn an ERROR session ACTIVE when the manager reports that its sandbox runs, clearing the reason', async () => {
+      // E.g. marked ERROR while the manager was unreachable, then the manager finished the create.
+      const id = await gateway.insertSession(userId);
+      await internalPost(gateway, `/api/internal/sessions/${id}/error`, { reason: 'container-manager unreachable' });
+      expect((await internalPost(gateway, `/api/internal/sessions/${id}/start`)).body).toMatchObject({ status: 'ACTIVE', changed: true });
+      const { rows } = await gateway.db.query('SELECT status, error_reason FROM sessions WHERE id = $1', [id]);
+      expect(rows[0]).toEqual({ status: 'ACTIVE', error_reason: null });
     });
 
     it('should answer 404 for an unknown session on every route', async () => {
@@ -117,10 +125,13 @@ describe(InternalSessionsController.name, () => {
       const final = await gateway.statusOf(id);
       // Whatever the interleaving, the row ends in a state some sequence of legal transitions reaches.
       expect(['ACTIVE', 'ERROR']).toContain(final);
-      // Each status change that claimed "changed" was a real, distinct step: PENDING→ACTIVE at most once, →ERROR at most once.
+      // Each status change that claimed "changed" was a real, distinct step: the changes alternate
+      // (ACTIVE and ERROR differ by at most one), never the same transition applied twice in a row.
       const changedTo = results.filter((r) => r.body?.changed === true).map((r) => r.body?.status);
-      expect(changedTo.filter((s) => s === 'ACTIVE').length).toBeLessThanOrEqual(1);
-      expect(changedTo.filter((s) => s === 'ERROR').length).toBeLessThanOrEqual(1);
+      const toActive = changedTo.filter((s) => s === 'ACTIVE').length;
+      const toError = changedTo.filter((s) => s === 'ERROR').length;
+      expect(Math.abs(toActive - toError)).toBeLessThanOrEqual(1);
+      expect(final === 'ACTIVE' ? toActive - toError : toError - toActive).toBeGreaterThanOrEqual(0);
     });
 
     it('should count a parallel start storm as one change', async () => {

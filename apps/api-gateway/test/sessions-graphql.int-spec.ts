@@ -113,15 +113,15 @@ describe(SessionsResolver.name, () => {
   });
 
   describe('createSession', () => {
-    it('should return PENDING at once, then turn ERROR with the reason when the manager is unreachable', async () => {
+    it('should return PENDING at once and stay PENDING while the manager is unreachable (the outcome is unknown, not a failure)', async () => {
       const res = await gql(gateway, alice.key, 'mutation { createSession(input: { image: "sandbox-base:local", env: { FOO: "bar" } }) { id status image } }');
       expect(res.data?.createSession).toMatchObject({ status: 'PENDING', image: 'sandbox-base:local' });
       const id: string = res.data?.createSession.id;
-      const row = await eventually(
-        async () => (await gateway.db.query<{ status: string; error_reason: string | null; owner_id: string }>('SELECT status, error_reason, owner_id FROM sessions WHERE id = $1', [id])).rows[0],
-        (r) => r?.status === 'ERROR',
-      );
-      expect(row).toEqual({ status: 'ERROR', error_reason: 'container-manager is unavailable', owner_id: alice.userId });
+      // The manager's port refuses at once; the create has failed well before this.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const { rows } = await gateway.db.query<{ status: string; error_reason: string | null; owner_id: string }>('SELECT status, error_reason, owner_id FROM sessions WHERE id = $1', [id]);
+      // Settled later from the manager's own record by the pending sweeper (pending-sessions.int-spec.ts).
+      expect(rows[0]).toEqual({ status: 'PENDING', error_reason: null, owner_id: alice.userId });
     });
   });
 

@@ -4,8 +4,8 @@ import { sourcesOf, TRANSITION_TARGET } from './session-transitions';
 describe('session transitions', () => {
   const all = Object.values(GatewaySessionStatus);
 
-  it('should start only PENDING or STOPPED sessions', () => {
-    expect(sourcesOf('start').sort()).toEqual([GatewaySessionStatus.Pending, GatewaySessionStatus.Stopped].sort());
+  it('should start PENDING, STOPPED and ERROR sessions (the manager reports a sandbox that runs), never re-start an ACTIVE one', () => {
+    expect(sourcesOf('start').sort()).toEqual([GatewaySessionStatus.Pending, GatewaySessionStatus.Stopped, GatewaySessionStatus.Error].sort());
   });
 
   it('should stop only ACTIVE sessions', () => {

@@ -10,14 +10,19 @@ export const TRANSITION_TARGET: Record<SessionTransition, GatewaySessionStatus> 
 };
 
 /**
- * Statuses from which a transition changes the row: PENDING or STOPPED → ACTIVE, ACTIVE → STOPPED,
- * any other → ERROR. A session already in the target status is left alone (idempotent, 200); any
- * other status is a conflict (409).
+ * Statuses from which a transition changes the row: PENDING, STOPPED or ERROR → ACTIVE, ACTIVE →
+ * STOPPED, any other → ERROR. A session already in the target status is left alone (idempotent,
+ * 200); any other status is a conflict (409).
+ *
+ * ERROR → ACTIVE: `start` is the manager reporting that the sandbox runs (its notifications are the
+ * record of what runs, delivered in order by its outbox). A session the gateway marked ERROR while the
+ * manager was unreachable, or a failed sandbox restarted, becomes ACTIVE again instead of staying
+ * ERROR while its container runs.
  */
 export function sourcesOf(transition: SessionTransition): GatewaySessionStatus[] {
   switch (transition) {
     case 'start':
-      return [GatewaySessionStatus.Pending, GatewaySessionStatus.Stopped];
+      return [GatewaySessionStatus.Pending, GatewaySessionStatus.Stopped, GatewaySessionStatus.Error];
     case 'stop':
       return [GatewaySessionStatus.Active];
     case 'error':

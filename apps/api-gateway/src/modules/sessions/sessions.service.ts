@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
-import { ContainerManagerClient, ServiceClientError, ServiceNotFoundError } from '@sandbox/clients';
+import { ContainerManagerClient, ServiceClientError, ServiceNotFoundError, ServiceTimeoutError, ServiceUnavailableError } from '@sandbox/clients';
 import { ExecResult, FileEntry, GatewaySessionStatus, Preview } from '@sandbox/contracts';
 import type { AuthenticatedUser } from '../auth/auth.types';
 import { FileEncoding } from './models/sandbox.model';
@@ -48,8 +48,8 @@ export class SessionsService implements OnApplicationShutdown {
 
   /**
    * Inserts the PENDING row and returns it at once (docs/api.md, api-gateway: sessions); the manager's create runs in the
-   * background and its success arrives as POST /api/internal/sessions/:id/start. A failed create
-   * turns the session to ERROR with the manager's message as reason.
+   * background and its success arrives as POST /api/internal/sessions/:id/start. A create the
+   * manager refused turns the session to ERROR with the manager's message as reason.
    */
   async create(user: AuthenticatedUser, input: CreateSessionInput = {}): Promise<SessionRecord> {
     const image = input.image ?? this.config.getOrThrow<string>('SANDBOX_IMAGE');
@@ -154,10 +154,20 @@ export class SessionsService implements OnApplicationShutdown {
     return (await this.manager.listPreviews(id)).previews;
   }
 
+  /**
+   * Asks the manager for the sandbox. A definite answer that it failed marks the row ERROR; no answer
+   * (unreachable, reset mid-request, timed out) says nothing about what the manager did, so the row
+   * stays PENDING: the manager's outbox reports the outcome when it comes back, and the pending
+   * sweeper settles it from the manager's record if nothing does.
+   */
   private async createSandbox(sessionId: string, image: string, env: Record<string, string> | undefined): Promise<void> {
     try {
       await this.manager.createSession({ sessionId, image, env });
     } catch (error) {
+      if (error instanceof ServiceUnavailableError || error instanceof ServiceTimeoutError) {
+        this.logger.warn({ sessionId, err: error }, 'sandbox creation has an unknown outcome (container-manager unreachable); left PENDING for its notification or the pending sweeper');
+        return;
+      }
       const reason = error instanceof ServiceClientError ? error.message : 'container-manager failed to create the sandbox';
       this.logger.warn({ sessionId, err: error }, `sandbox creation failed: ${reason}`);
       try {
