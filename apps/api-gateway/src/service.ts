@@ -7,7 +7,5 @@ export const API_GATEWAY_SERVICE: ServiceDescription = {
   name: 'api-gateway',
   title: 'api-gateway',
   description: 'GraphQL for the browser (/graphql) and internal REST routes (/api/internal, X-Internal-Service-Key).',
-  configure: (app) => {
-    app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
-  },
+  jsonBodyLimit: JSON_BODY_LIMIT,
 };

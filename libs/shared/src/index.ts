@@ -10,5 +10,6 @@ export * from './errors/domain.exception';
 export * from './health/health.module';
 export * from './logging/logging.module';
 export * from './metrics/metrics.module';
+export * from './http/json-depth';
 export * from './http/page-query.dto';
 export * from './http/rate-limit';

@@ -7,24 +7,33 @@ import { Logger } from 'nestjs-pino';
 import { INTERNAL_KEY_HEADER } from '@sandbox/contracts';
 import { requestContextMiddleware } from '../context/request-context';
 import { AllExceptionsFilter } from '../errors/all-exceptions.filter';
+import { verifyJsonBody } from '../http/json-depth';
 
 export interface ServiceDescription {
   name: string;
   title: string;
   description: string;
-  /** Extra setup (body parsers, WebSocket upgrade handlers) before the app listens. */
+  /** Largest JSON body accepted (body-parser syntax); `100kb` when unset. */
+  jsonBodyLimit?: string;
+  /** Extra setup (WebSocket upgrade handlers, routes served ahead of Express) before the app listens. */
   configure?: (app: NestExpressApplication) => void | Promise<void>;
 }
 
 /**
  * The pipeline every service shares, used by `main.ts` and by integration tests alike: request ids,
- * pino, strict validation, the catch-all filter, OpenAPI at `/docs` and shutdown hooks.
+ * pino, the JSON body parser, strict validation, the catch-all filter, OpenAPI at `/docs` and
+ * shutdown hooks.
  */
 export async function configureApp(app: NestExpressApplication, service: ServiceDescription): Promise<void> {
   app.useLogger(app.get(Logger));
   app.use(requestContextMiddleware);
   app.set('trust proxy', false);
   app.disable('x-powered-by');
+  // Registered before Nest's default parser, which then skips JSON: bounded size, UTF-8 only, and
+  // nesting bounded by MAX_JSON_DEPTH (400 'Request body is nested too deeply') before it is parsed.
+  // Nest's typing reserves `verify` for its `rawBody` option, which no service uses.
+  const jsonOptions = { limit: service.jsonBodyLimit ?? '100kb', verify: verifyJsonBody };
+  app.useBodyParser('json', jsonOptions);
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),
   );

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { GraphQLError } from 'graphql';
 import { ErrorBody, ErrorCode, errorCodeOfStatus, httpStatusOf } from '@sandbox/contracts';
+import { RequestBodyError } from '../http/json-depth';
 import { DomainException } from './domain.exception';
 
 const REQUEST_LEVEL_CODES = new Set<ErrorCode>([ErrorCode.Unauthorized, ErrorCode.RateLimited]);
@@ -71,7 +72,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     if (isBodyParserError(exception)) {
       const status = exception.status;
-      const message = status === 413 ? 'Request body is too large' : 'Malformed request body';
+      const message = exception instanceof RequestBodyError ? exception.message : status === 413 ? 'Request body is too large' : 'Malformed request body';
       return { status, code: errorCodeOfStatus(status), body: { statusCode: status, message } };
     }
     const errorId = randomUUID();

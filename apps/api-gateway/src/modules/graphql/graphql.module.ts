@@ -12,6 +12,7 @@ import { ApiKeyConnectionsService } from '../auth/api-key-connections.service';
 import { AuthModule } from '../auth/auth.module';
 import { ApiKeysService } from '../auth/api-keys.service';
 import type { AuthenticatedUser, GraphQLRequestContext } from '../auth/auth.types';
+import { documentLimitRules } from './document-limits';
 
 export const GRAPHQL_PATH = '/graphql';
 /** Committed, so schema changes show up in review (code-first: written from the resolvers at boot). */
@@ -51,6 +52,8 @@ function wsAuthorization(ctx: Context<Record<string, unknown> | undefined, WsExt
         playground: false,
         introspection: true,
         includeStacktraceInErrorResponses: false,
+        // Depth, aliases and cost of a document are bounded before execution (document-limits.ts).
+        validationRules: documentLimitRules(),
         // Keep the HTTP status an error asks for (401, 429: set by the shared exception filter).
         preserveHttpStatusForExecutionErrors: false,
         // Bearer keys, not cookies, authenticate: a request carrying Authorization cannot be a simple

@@ -18,10 +18,10 @@ import {
 import { Type } from 'class-transformer';
 import GraphQLJSON from 'graphql-type-json';
 import { COMMIT_HASH_PATTERN, GatewaySessionStatus, PREVIEW_PORT_MAX, PREVIEW_PORT_MIN, PreviewErrors } from '@sandbox/contracts';
+import { MAX_PAGE_LIMIT, MAX_PAGE_OFFSET, PAGE_LIMIT_MESSAGE, PAGE_OFFSET_MESSAGE } from '@sandbox/shared';
 import { FileEncoding } from '../models/sandbox.model';
 import { SessionStatusEnum } from '../models/session.model';
 
-export const MAX_PAGE = 100;
 export const MAX_COMMAND_LENGTH = 64 * 1024;
 /** Largest file content accepted through GraphQL (base64 of 8 MiB); bigger files go through the manager directly. */
 export const MAX_FILE_CONTENT_LENGTH = 11_200_000;
@@ -69,14 +69,15 @@ export class SessionsArgs {
   status?: GatewaySessionStatus;
 
   @Field(() => Int, { nullable: true, defaultValue: 20 })
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE)
+  @IsInt({ message: PAGE_LIMIT_MESSAGE })
+  @Min(1, { message: PAGE_LIMIT_MESSAGE })
+  @Max(MAX_PAGE_LIMIT, { message: PAGE_LIMIT_MESSAGE })
   limit: number = 20;
 
   @Field(() => Int, { nullable: true, defaultValue: 0 })
-  @IsInt()
-  @Min(0)
+  @IsInt({ message: PAGE_OFFSET_MESSAGE })
+  @Min(0, { message: PAGE_OFFSET_MESSAGE })
+  @Max(MAX_PAGE_OFFSET, { message: PAGE_OFFSET_MESSAGE })
   offset: number = 0;
 }
 
@@ -186,14 +187,15 @@ export class MoveFileArgs extends SessionScopedArgs {
 @ArgsType()
 export class CheckpointsArgs extends SessionScopedArgs {
   @Field(() => Int, { nullable: true, defaultValue: 50 })
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE)
+  @IsInt({ message: PAGE_LIMIT_MESSAGE })
+  @Min(1, { message: PAGE_LIMIT_MESSAGE })
+  @Max(MAX_PAGE_LIMIT, { message: PAGE_LIMIT_MESSAGE })
   limit: number = 50;
 
   @Field(() => Int, { nullable: true, defaultValue: 0 })
-  @IsInt()
-  @Min(0)
+  @IsInt({ message: PAGE_OFFSET_MESSAGE })
+  @Min(0, { message: PAGE_OFFSET_MESSAGE })
+  @Max(MAX_PAGE_OFFSET, { message: PAGE_OFFSET_MESSAGE })
   offset: number = 0;
 }
 

@@ -4,6 +4,7 @@ import { IsEnum, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, M
 import GraphQLJSON from 'graphql-type-json';
 import { TaskPriorityEnum, TaskStatusEnum } from '../models/task.model';
 import { PublicTaskStatus, TaskPriority } from '@sandbox/contracts';
+import { MAX_PAGE_LIMIT, MAX_PAGE_OFFSET, PAGE_LIMIT_MESSAGE, PAGE_OFFSET_MESSAGE } from '@sandbox/shared';
 
 @InputType()
 export class CreateTaskInput {
@@ -89,14 +90,15 @@ export class TasksArgs {
 
   @Field(() => Int, { nullable: true, defaultValue: 20 })
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @IsInt({ message: PAGE_LIMIT_MESSAGE })
+  @Min(1, { message: PAGE_LIMIT_MESSAGE })
+  @Max(MAX_PAGE_LIMIT, { message: PAGE_LIMIT_MESSAGE })
   limit = 20;
 
   @Field(() => Int, { nullable: true, defaultValue: 0 })
   @Type(() => Number)
-  @IsInt()
-  @Min(0)
+  @IsInt({ message: PAGE_OFFSET_MESSAGE })
+  @Min(0, { message: PAGE_OFFSET_MESSAGE })
+  @Max(MAX_PAGE_OFFSET, { message: PAGE_OFFSET_MESSAGE })
   offset = 0;
 }
