@@ -102,6 +102,53 @@ describe('platform boot', () => {
     expect(response.status).toBe(400);
   });
 
+  it.each([
+    ['gateway internal route', 'gateway', '/api/internal/git-checkpoints'],
+    ['gateway GraphQL', 'gateway', '/graphql'],
+    ['worker task creation', 'worker', '/api/tasks'],
+    ['manager session creation', 'manager', '/api/internal/sessions'],
+  ] as const)('should answer a JSON body nested thousands of levels deep on the %s with 400 and keep serving', async (_label, which, path) => {
+    // Within every service's size limit, so the depth rule (64 levels), not the size, answers.
+    for (const body of ['['.repeat(40_000) + ']'.repeat(40_000), '{"a":'.repeat(16_000) + '1' + '}'.repeat(16_000)]) {
+      const response = await fetch(`http://127.0.0.1:${ports[which]}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-internal-service-key': key, authorization: 'Bearer not-a-key' },
+        body,
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ statusCode: 400, message: expect.stringMatching(/nested too deeply/) });
+    }
+    expect((await fetch(`http://127.0.0.1:${ports[which]}/health`)).status).toBe(200);
+  });
+
+  it.each([
+    ['worker task listing', 'worker', '/api/tasks'],
+    ['manager checkpoint listing', 'manager', '/api/internal/sessions/00000000-0000-4000-8000-000000000000/git/checkpoints'],
+  ] as const)('should answer out-of-range limit and offset on the %s with 400 naming the bound', async (_label, which, path) => {
+    for (const [query, message] of [
+      ['offset=99999999999999999999', /offset must be an integer between 0 and 1000000/],
+      ['offset=-1', /offset must be an integer between 0 and 1000000/],
+      ['limit=1e9', /limit must be an integer between 1 and 100/],
+      ['limit=x', /limit must be an integer between 1 and 100/],
+    ] as const) {
+      const response = await fetch(`http://127.0.0.1:${ports[which]}${path}?${query}`, { headers: { 'x-internal-service-key': key } });
+      expect(response.status).toBe(400);
+      expect(JSON.stringify(await response.json())).toMatch(message);
+    }
+  });
+
+  it('should answer a GraphQL document with 1,000 aliases with one 400 naming the alias limit', async () => {
+    const response = await fetch(`${gateway.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer not-a-key' },
+      body: JSON.stringify({ query: `{ ${Array.from({ length: 1000 }, (_, i) => `a${i}: sessions { total }`).join(' ')} }` }),
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { errors: { message: string }[] };
+    expect(body.errors).toHaveLength(1);
+    expect(body.errors[0].message).toMatch(/Aliases limit of \d+ exceeded, found 1000/);
+  });
+
   it('should report the worker down in the gateway health with 503, and recover when it is back', async () => {
     // Nest's shutdown hooks close the app, then re-raise the signal: a clean stop ends by SIGTERM.
     expect([0, 'SIGTERM']).toContain(await worker.stop('SIGTERM'));
