@@ -96,6 +96,18 @@ describe(`${HandlerRegistry.name} with the real container-manager`, () => {
     expect(again).toMatchObject({ status: TaskStatus.Completed, result: { sessionId, checkpoint: { committed: false } } });
   });
 
+  it('should stop the command in the sandbox when a running sandbox.exec task is cancelled', async () => {
+    const seconds = (3 + Math.random()).toFixed(3);
+    const file = `cancelled-${randomUUID()}`;
+    const shell = async (command: string) => (await managerCall<{ stdout: string }>('POST', ManagerRoutes.exec(sessionId), { command })).body.stdout;
+    const task = await worker.client.createTask({ type: TaskType.SandboxExec, payload: { sessionId, command: `sleep ${seconds} && touch ${file}`, timeoutMs: 30_000 }, priority: 10 });
+    await waitFor(() => shell('ps -o args'), (listing) => listing.includes(`sleep ${seconds}`), 20_000, 100);
+    expect(await worker.client.cancelTask(task.id)).toMatchObject({ status: TaskStatus.Cancelled });
+    // Had the command outlived the cancel, the file would exist once the sleep is over.
+    expect(await shell(`sleep ${Number(seconds) + 0.5}; test -e ${file} && echo present || echo absent`)).toBe('absent\n');
+    expect(await finished(task.id)).toMatchObject({ status: TaskStatus.Cancelled, result: null });
+  });
+
   it('should fail sandbox.exec at once, without retrying, for a session the manager does not know', async () => {
     const task = await worker.client.createTask({ type: TaskType.SandboxExec, payload: { sessionId: randomUUID(), command: 'true' }, priority: 5, maxAttempts: 3 });
     const done = await finished(task.id);

@@ -54,8 +54,9 @@ export class ContainerManagerClient extends ServiceHttpClient {
     return this.delete(ManagerRoutes.session(id), { timeoutMs: 60_000 });
   }
 
-  exec(id: string, body: ExecRequest): Promise<ExecResult> {
-    return this.post(ManagerRoutes.exec(id), body, { timeoutMs: (body.timeoutMs ?? 30_000) + 15_000 });
+  /** Aborting `signal` (or this process dying) before the answer makes the manager kill the command. */
+  exec(id: string, body: ExecRequest, options: { signal?: AbortSignal } = {}): Promise<ExecResult> {
+    return this.post(ManagerRoutes.exec(id), body, { timeoutMs: (body.timeoutMs ?? 30_000) + 15_000, signal: options.signal });
   }
 
   readFile(id: string, path: string): Promise<Buffer> {

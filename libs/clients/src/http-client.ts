@@ -32,6 +32,8 @@ export interface RequestOptions {
   body?: unknown;
   timeoutMs?: number;
   headers?: Record<string, string>;
+  /** Aborting it drops the request (and its connection): the server sees its caller go away. */
+  signal?: AbortSignal;
 }
 
 const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
@@ -120,6 +122,7 @@ export class ServiceHttpClient {
         body: payload,
         headersTimeout: timeout,
         bodyTimeout: timeout,
+        signal: options.signal,
       });
       return { statusCode: body.statusCode, body };
     } catch (error) {

@@ -64,7 +64,11 @@ export class SandboxExecHandler implements TaskHandler<SandboxExecPayload> {
     const { sessionId, command, cwd, env, stdin, timeoutMs } = payload;
     await context.log(`exec in session ${sessionId}`);
     // Once the command has run, a redelivered task reuses its stored result instead of running it again.
-    const result = await context.once('exec', () => abortable(callManager('exec', () => this.manager.exec(sessionId, { command, cwd, env, stdin, timeoutMs })), context.signal));
+    // A run cut short leaves nothing behind to finish unseen: the manager kills a command whose caller
+    // goes away, whether the task is cancelled (the signal drops the call) or this process dies.
+    const result = await context.once('exec', () =>
+      abortable(callManager('exec', () => this.manager.exec(sessionId, { command, cwd, env, stdin, timeoutMs }, { signal: context.signal })), context.signal),
+    );
     await context.log(`exit code ${result.exitCode ?? 'none'}${result.timedOut ? ' (timed out)' : ''}`, { exitCode: result.exitCode, durationMs: result.durationMs });
     return { sessionId, ...result };
   }
