@@ -1,4 +1,5 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,8 +7,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { ServiceUnavailableError, WorkerClient } from '@sandbox/clients';
-import { ErrorCode, Task, TaskEventType, TaskStatus, TaskType, WorkerErrors } from '@sandbox/contracts';
-import { REPO_ROOT, requireStackVar } from '@sandbox/testing';
+import { ErrorCode, ExecResult, INTERNAL_KEY_HEADER, ManagerRoutes, Task, TaskEventType, TaskStatus, TaskType, WorkerErrors } from '@sandbox/contracts';
+import { REPO_ROOT, requireStackVar, ServiceProcess, spawnService, waitForHealthy } from '@sandbox/testing';
 import { TaskProcessor } from '../src/modules/engine/task.processor';
 import { deletePrefix, internalKey, readEvents, startWorker, TestWorker, uniquePrefix, waitFor } from './worker-test-kit';
 
@@ -26,7 +27,7 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 /** Starts the built worker as its own process (as in production) and waits until it answers /health. */
-async function spawnWorker(prefix: string, redisUrl: string): Promise<ChildProcess> {
+async function spawnWorker(prefix: string, redisUrl: string, env: Record<string, string> = {}): Promise<ChildProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [WORKER_MAIN], {
     cwd: REPO_ROOT,
@@ -43,6 +44,7 @@ async function spawnWorker(prefix: string, redisUrl: string): Promise<ChildProce
       WORKER_MAX_STALLED_COUNT: '1000',
       TASK_BACKOFF_MS: '50',
       LOG_LEVEL: 'silent',
+      ...env,
     },
   });
   const deadline = Date.now() + 30_000;
@@ -89,7 +91,8 @@ describe(TaskProcessor.name, () => {
 
     it('should complete every task exactly once across 20 SIGKILLs of the worker', async () => {
       const tasks: Task[] = [];
-      for (let i = 0; i < 20; i++) tasks.push(await api.client.createTask({ type: TaskType.SystemNoop, payload: { durationMs: 400 }, priority: 5 }));
+      // Every run started counts as an attempt, those cut short by a kill included: room for all of them.
+      for (let i = 0; i < 20; i++) tasks.push(await api.client.createTask({ type: TaskType.SystemNoop, payload: { durationMs: 400 }, priority: 5, maxAttempts: 100 }));
       const started = Date.now();
       let kills = 0;
       while (kills < 20 && Date.now() - started < 120_000) {
@@ -111,6 +114,110 @@ describe(TaskProcessor.name, () => {
       // The kills did land mid-task: some tasks ran more than once, and were still recorded once.
       expect(redelivered).toBeGreaterThan(0);
     }, 240_000);
+
+    it('should fail a task whose last attempt was lost with its worker, without running it again', async () => {
+      const task = await api.client.createTask({ type: TaskType.SystemNoop, payload: { durationMs: 60_000 }, priority: 10, maxAttempts: 1 });
+      const child = await spawnWorker(prefix, requireStackVar('REDIS_URL'));
+      children.add(child);
+      await waitFor(() => api.client.getTask(task.id), (t) => t.status === TaskStatus.Processing, 20_000);
+      child.kill('SIGKILL');
+      await exited(child);
+      children.delete(child);
+      const survivor = await spawnWorker(prefix, requireStackVar('REDIS_URL'));
+      children.add(survivor);
+      const final = await waitFor(() => api.client.getTask(task.id), (t) => t.status === TaskStatus.Failed || t.status === TaskStatus.Completed, 30_000, 100);
+      survivor.kill('SIGTERM');
+      await exited(survivor);
+      children.delete(survivor);
+      expect(final).toMatchObject({ status: TaskStatus.Failed, attempts: 1, result: null, error: 'The worker running attempt 1 of 1 stopped before it finished; no attempts left' });
+      const { events } = await readEvents(api.url, task.id);
+      expect(events.filter((e) => e.type === TaskEventType.Log && e.message.startsWith('attempt')).map((e) => e.message)).toEqual(['attempt 1 started (delivery 1)']);
+    }, 90_000);
+  });
+
+  describe('when its process is killed mid-command in a real sandbox', () => {
+    const prefix = uniquePrefix('faults-exec');
+    const dataDir = mkdtempSync(join(tmpdir(), 'faults-exec-manager-'));
+    const managerId = `faults-${randomUUID().slice(0, 8)}`;
+    const sessionId = randomUUID();
+    const children = new Set<ChildProcess>();
+    let manager: ServiceProcess;
+    let api: TestWorker;
+
+    const managerCall = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
+      const response = await fetch(`${manager.url}${path}`, {
+        method,
+        headers: { [INTERNAL_KEY_HEADER]: internalKey(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(60_000),
+      });
+      const text = await response.text();
+      return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+    };
+    const shell = async (command: string): Promise<string> => (await managerCall<ExecResult>('POST', ManagerRoutes.exec(sessionId), { command })).body.stdout;
+
+    beforeAll(async () => {
+      if (!existsSync(WORKER_MAIN)) throw new Error(`${WORKER_MAIN} is missing: build first (node scripts/build.mjs; npm test does it)`);
+      manager = spawnService('container-manager', {
+        PORT: String(await freePort()),
+        INTERNAL_SERVICE_KEY: internalKey(),
+        DATA_DIR: dataDir,
+        SANDBOX_TEST_LABEL: 'true',
+        SANDBOX_MANAGER_ID: managerId,
+        API_GATEWAY_URL: `http://127.0.0.1:${await freePort()}`,
+        GIT_AUTOCOMMIT_DEBOUNCE_MS: '600000',
+        GIT_AUTOCOMMIT_MAX_WAIT_MS: '600000',
+      });
+      await waitForHealthy(manager, 60_000);
+      const created = await managerCall('POST', ManagerRoutes.sessions, { sessionId });
+      if (created.status !== 201) throw new Error(`session not created: ${created.status} ${JSON.stringify(created.body)}\n${manager.output()}`);
+      api = await startWorker(prefix, { WORKER_CONCURRENCY: '0' });
+    }, 120_000);
+
+    afterAll(async () => {
+      for (const child of children) child.kill('SIGKILL');
+      await api?.close();
+      if (manager) await managerCall('DELETE', ManagerRoutes.session(sessionId)).catch(() => undefined);
+      for (const name of execFileSync('docker', ['ps', '-a', '--format', '{{.Names}}', '--filter', `label=sandbox.manager-id=${managerId}`]).toString().split('\n').filter(Boolean)) {
+        execFileSync('docker', ['rm', '-f', name], { stdio: 'ignore' });
+      }
+      await manager?.stop();
+      await deletePrefix(prefix);
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it('should stop the interrupted command and count every run in attempts, so no run goes unseen', async () => {
+      const count = 6;
+      const env = { CONTAINER_MANAGER_URL: manager.url, WORKER_CONCURRENCY: String(count), WORKER_LOCK_DURATION_MS: '2000', WORKER_STALLED_INTERVAL_MS: '1000' };
+      // Each run leaves a `start` line, and a `done` line only if its command runs to the end.
+      const tasks: Task[] = [];
+      for (let i = 0; i < count; i++) {
+        const command = `mkdir -p runs; echo start >> runs/${i}.log; sleep 6; echo done >> runs/${i}.log`;
+        tasks.push(await api.client.createTask({ type: TaskType.SandboxExec, payload: { sessionId, command, timeoutMs: 60_000 }, priority: 5 }));
+      }
+      const first = await spawnWorker(prefix, requireStackVar('REDIS_URL'), env);
+      children.add(first);
+      // Every command is running in the sandbox (and none can have finished: each sleeps 6 s): kill the worker.
+      await waitFor(() => shell('cat runs/*.log 2>/dev/null | grep -c start'), (out) => Number(out) === count, 30_000, 100);
+      first.kill('SIGKILL');
+      await exited(first);
+      children.delete(first);
+      const second = await spawnWorker(prefix, requireStackVar('REDIS_URL'), env);
+      children.add(second);
+      await waitFor(() => api.client.listTasks({ status: TaskStatus.Completed }), (page) => page.total === count, 90_000, 200);
+      second.kill('SIGTERM');
+      await exited(second);
+      children.delete(second);
+      // Let a command that survived its caller (the defect) reach its end before counting.
+      await shell('sleep 7');
+      for (const [i, task] of tasks.entries()) {
+        const final = await api.client.getTask(task.id);
+        const lines = (await shell(`cat runs/${i}.log`)).trim().split('\n');
+        const runs = { started: lines.filter((l) => l === 'start').length, finished: lines.filter((l) => l === 'done').length };
+        // Two runs started (the interrupted one and the retry), both counted; only the retry ran to the end.
+        expect({ task: i, attempts: final.attempts, status: final.status, ...runs }).toEqual({ task: i, attempts: 2, status: TaskStatus.Completed, started: 2, finished: 1 });
+      }
+    }, 180_000);
   });
 
   describe('when Redis restarts', () => {

@@ -28,14 +28,19 @@ export class WorkerEnvironment extends BaseEnvironment {
   @IntVar('WORKER_CONCURRENCY', 0, 256)
   WORKER_CONCURRENCY = 4;
 
-  /** A task whose process stops renewing its lock for this long is taken over by another worker. */
-  @IntVar('WORKER_LOCK_DURATION_MS', 500)
-  WORKER_LOCK_DURATION_MS = 30_000;
+  /**
+   * A running task's lock, renewed every half of it while its process lives. With the stalled check
+   * below, a task whose worker died runs again within WORKER_LOCK_DURATION_MS +
+   * WORKER_STALLED_INTERVAL_MS (15 s by default), given a replica with a free slot.
+   */
+  @IntVar('WORKER_LOCK_DURATION_MS', 500, 600_000)
+  WORKER_LOCK_DURATION_MS = 10_000;
 
-  @IntVar('WORKER_STALLED_INTERVAL_MS', 200)
-  WORKER_STALLED_INTERVAL_MS = 30_000;
+  /** How often (cluster-wide, whichever replica comes first) running tasks with an expired lock are put back. */
+  @IntVar('WORKER_STALLED_INTERVAL_MS', 200, 600_000)
+  WORKER_STALLED_INTERVAL_MS = 5_000;
 
-  /** How many times a task may be recovered from a dead worker before it is failed. */
+  /** BullMQ's own bound on recoveries from a dead worker, beyond a task's maxAttempts (which counts them too). */
   @IntVar('WORKER_MAX_STALLED_COUNT', 0, 1000)
   WORKER_MAX_STALLED_COUNT = 3;
 

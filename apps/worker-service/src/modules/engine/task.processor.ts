@@ -7,7 +7,7 @@ import { HandlerRegistry } from '../handlers/handler.registry';
 import { PermanentTaskError, TaskContext } from '../handlers/task-handler';
 import { JobsService } from '../jobs/jobs.service';
 import { QueueJob, QueueJobName, TaskJobData, TaskQueueRepository, TickJobData } from '../tasks/task-queue.repository';
-import { TaskRepository } from '../tasks/task.repository';
+import { ATTEMPT_PLACEHOLDER, TaskRepository } from '../tasks/task.repository';
 
 const NON_TERMINAL = [TaskStatus.Pending, TaskStatus.Processing, TaskStatus.Retrying] as const;
 const PRUNE_EVERY_MS = 30_000;
@@ -17,7 +17,8 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
 /**
  * Runs queue entries: a tick creates its job's task; a task goes pending/retrying → processing →
  * completed | retrying | failed, each change conditional on the current status. Delivery is at least
- * once (a task whose process died runs again), the recorded outcome exactly once.
+ * once (a task whose process died runs again, and `attempts` counts every run started, that one
+ * included), the recorded outcome exactly once.
  */
 @Injectable()
 export class TaskProcessor implements OnApplicationBootstrap, OnModuleDestroy {
@@ -58,17 +59,20 @@ export class TaskProcessor implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async runTask(job: QueueJob, signal: AbortSignal): Promise<unknown> {
     const { taskId } = job.data as TaskJobData;
-    const attempt = job.attemptsMade + 1;
+    // The run is counted before the handler starts, so one cut short by a dead worker still shows.
     const started = await this.tasks.transition(taskId, {
       from: NON_TERMINAL,
       to: TaskStatus.Processing,
-      fields: { attempts: attempt, startedAt: new Date().toISOString(), error: null },
-      event: { type: TaskEventType.Log, message: `attempt ${attempt} started (delivery ${job.attemptsStarted})` },
+      countAttempt: true,
+      fields: { startedAt: new Date().toISOString(), error: null },
+      event: { type: TaskEventType.Log, message: `attempt ${ATTEMPT_PLACEHOLDER} started (delivery ${job.attemptsStarted})` },
       returnTask: true,
     });
+    if (!started.applied && started.attemptsUsedUp) return this.failUsedUp(taskId, started.attemptsUsedUp.maxAttempts);
     // Already finished (a redelivery after the result was recorded) or cancelled while waiting: done.
     if (!started.applied || !started.task) return null;
     const task = started.task;
+    const attempt = task.attempts;
     const handler = this.handlers.get(task.type);
     try {
       const result = await handler.run(handler.parse(task.payload), this.contextFor(taskId, attempt, signal));
@@ -81,17 +85,42 @@ export class TaskProcessor implements OnApplicationBootstrap, OnModuleDestroy {
       if (completed.applied) await this.afterFinish(task, true, completed.finishedCount);
       return null;
     } catch (error) {
-      await this.onHandlerError(task, attempt, error);
+      await this.onHandlerError(task, attempt, job.attemptsMade, error);
     }
   }
 
-  private async onHandlerError(task: Task, attempt: number, error: unknown): Promise<never> {
+  /**
+   * A task delivered again after all its attempts have started (the last ones were lost with their
+   * worker): it is failed without running again, so `maxAttempts` bounds the runs.
+   */
+  private async failUsedUp(taskId: string, maxAttempts: number): Promise<never> {
+    const message = `The worker running attempt ${maxAttempts} of ${maxAttempts} stopped before it finished; no attempts left`;
+    const failed = await this.tasks.transition(taskId, {
+      from: NON_TERMINAL,
+      to: TaskStatus.Failed,
+      fields: { error: message, finishedAt: new Date().toISOString() },
+      event: { type: TaskEventType.Error, message },
+      returnTask: true,
+    });
+    if (failed.applied && failed.task) await this.afterFinish(failed.task, false, failed.finishedCount);
+    this.logger.warn(`task ${taskId} failed: ${message}`);
+    throw new UnrecoverableError(message);
+  }
+
+  /**
+   * `attempt`: runs started, as counted in the record (runs lost with a dead worker included), which
+   * decides whether another attempt is left. `failuresBefore`: failed runs BullMQ counted before this
+   * one, which sets its backoff (a run lost with its worker adds no delay).
+   */
+  private async onHandlerError(task: Task, attempt: number, failuresBefore: number, error: unknown): Promise<never> {
     const message = messageOf(error);
     const current = await this.tasks.find(task.id);
     if (current?.status === TaskStatus.Cancelled) throw new UnrecoverableError('Task cancelled');
+    // BullMQ's own limit (`attempts` = maxAttempts, counting failures only) is never the tighter one:
+    // the decision to stop is made here, by throwing UnrecoverableError.
     const final = error instanceof PermanentTaskError || attempt >= task.maxAttempts;
     if (!final) {
-      const delay = this.config.get('TASK_BACKOFF_MS') * 2 ** (attempt - 1);
+      const delay = this.config.get('TASK_BACKOFF_MS') * 2 ** failuresBefore;
       await this.tasks.transition(task.id, {
         from: [TaskStatus.Processing],
         to: TaskStatus.Retrying,

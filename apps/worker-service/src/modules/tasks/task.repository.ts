@@ -29,7 +29,12 @@ export interface TaskFilter {
  * Outcome of a conditional status change: `applied` (with the count of finished tasks after a terminal
  * change, and the record when asked for), or why not (`missing`, or the current status).
  */
-export type TransitionResult = { applied: true; previous: TaskStatus; finishedCount: number; task: Task | null } | { applied: false; current: TaskStatus | null };
+export type TransitionResult =
+  | { applied: true; previous: TaskStatus; finishedCount: number; task: Task | null }
+  | { applied: false; current: TaskStatus | null; attemptsUsedUp?: { attempts: number; maxAttempts: number } };
+
+/** In a counted start's event message: replaced by the attempt number the start gave the task. */
+export const ATTEMPT_PLACEHOLDER = '{{attempt}}';
 
 export interface TransitionChange {
   /** Statuses the task may be in for the change to apply. */
@@ -39,6 +44,11 @@ export interface TransitionChange {
   event?: { type: TaskEventType; message: string; progress?: number; data?: unknown };
   /** Answer with the record as it is after the change (saves a read). */
   returnTask?: boolean;
+  /**
+   * The change starts a run: `attempts` is incremented with it, atomically, so a run counts even if
+   * its process dies right after. Refused (`attemptsUsedUp`) when `maxAttempts` runs have started.
+   */
+  countAttempt?: boolean;
 }
 
 /** The write that stores a new task (a script call for a transaction), and the task it stores. */
@@ -60,14 +70,23 @@ const EVENTS_MAX_LENGTH = 5_000;
 // index entries and (optionally) an event: this is what makes a result recorded exactly once even when
 // a task runs more than once. The answer carries what the caller needs next, so a transition is one
 // round trip: {1, previous, finishedCount, record...} (the record when ARGV[8] is '1', the count of
-// finished tasks for a terminal status) or {0, current} / {-1, ''}.
+// finished tasks for a terminal status) or {0, current} / {-1, ''}. With ARGV[9] = '1' the change
+// starts a run: it counts the attempt (and names it in the event), or answers {-2, current, attempts,
+// maxAttempts} when every attempt has been started already.
 const TRANSITION_SCRIPT = `
-local ns, id, allowed, new, event, now, terminal, withRecord = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local ns, id, allowed, new, event, now, terminal, withRecord, countAttempt = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local key = ns .. ':task:' .. id
 local current = redis.call('HGET', key, 'status')
 if not current then return {-1, ''} end
 if not string.find(',' .. allowed .. ',', ',' .. current .. ',', 1, true) then return {0, current} end
-if #ARGV >= 10 then redis.call('HSET', key, 'status', new, unpack(ARGV, 9)) else redis.call('HSET', key, 'status', new) end
+if countAttempt == '1' then
+  local attempts = tonumber(redis.call('HGET', key, 'attempts')) or 0
+  local maxAttempts = tonumber(redis.call('HGET', key, 'maxAttempts')) or 1
+  if attempts >= maxAttempts then return {-2, current, attempts, maxAttempts} end
+  attempts = redis.call('HINCRBY', key, 'attempts', 1)
+  event = string.gsub(event, '${ATTEMPT_PLACEHOLDER}', tostring(attempts))
+end
+if #ARGV >= 11 then redis.call('HSET', key, 'status', new, unpack(ARGV, 10)) else redis.call('HSET', key, 'status', new) end
 if current ~= new then
   local score = redis.call('HGET', key, 'createdMs')
   redis.call('ZREM', ns .. ':tasks:status:' .. current, id)
@@ -221,10 +240,11 @@ export class TaskRepository {
   async transition(id: string, change: TransitionChange, now = new Date()): Promise<TransitionResult> {
     const terminal = TERMINAL_STATUSES.includes(change.to);
     const event = change.event ? JSON.stringify(this.eventOf(id, change.event, now)) : '';
-    const args = [this.ns, id, change.from.join(','), change.to, event, String(now.getTime()), terminal ? '1' : '0', change.returnTask ? '1' : '0', 'updatedAt', now.toISOString()];
+    const args = [this.ns, id, change.from.join(','), change.to, event, String(now.getTime()), terminal ? '1' : '0', change.returnTask ? '1' : '0', change.countAttempt ? '1' : '0', 'updatedAt', now.toISOString()];
     for (const [name, value] of Object.entries(change.fields ?? {})) args.push(name, encodeField(name, value));
     const reply = await this.redis.sandboxTaskTransition(...args);
     const code = Number(reply[0]);
+    if (code === -2) return { applied: false, current: reply[1] as TaskStatus, attemptsUsedUp: { attempts: Number(reply[2]), maxAttempts: Number(reply[3]) } };
     if (code !== 1) return { applied: false, current: code === -1 ? null : (reply[1] as TaskStatus) };
     let task: Task | null = null;
     if (change.returnTask) {
