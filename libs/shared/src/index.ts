@@ -1,3 +1,4 @@
+export * from './auth/client-address';
 export * from './auth/failure-budget';
 export * from './auth/internal-service-key.guard';
 export * from './bootstrap/bootstrap';

@@ -1,4 +1,4 @@
-import { Controller, Get, Module, UseGuards } from '@nestjs/common';
+import { Controller, DynamicModule, Get, Module, UseGuards } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
@@ -20,22 +20,33 @@ class PingController {
   }
 }
 
-@Module({
-  imports: [ConfigModule.forRoot({ ignoreEnvFile: true, isGlobal: true, load: [() => ({ INTERNAL_SERVICE_KEY: `${CURRENT_KEY}, ${PREVIOUS_KEY}`, LOG_LEVEL: 'silent' })] }), LoggingModule.forService('guard-test')],
-  controllers: [PingController],
-})
-class GuardedModule {}
+function guardedModule(config: Record<string, unknown> = {}): DynamicModule {
+  @Module({})
+  class GuardedModule {}
+  return {
+    module: GuardedModule,
+    imports: [
+      ConfigModule.forRoot({ ignoreEnvFile: true, isGlobal: true, load: [() => ({ INTERNAL_SERVICE_KEY: `${CURRENT_KEY}, ${PREVIOUS_KEY}`, LOG_LEVEL: 'silent', ...config })] }),
+      LoggingModule.forService('guard-test'),
+    ],
+    controllers: [PingController],
+  };
+}
+
+async function startGuarded(config: Record<string, unknown> = {}): Promise<{ app: NestExpressApplication; url: string }> {
+  const moduleRef = await Test.createTestingModule({ imports: [guardedModule(config)] }).compile();
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ bufferLogs: true });
+  await configureApp(app, { name: 'guard-test', title: 'guard-test', description: 'guard test' });
+  await app.listen(0, '127.0.0.1');
+  return { app, url: `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}/api/internal/ping` };
+}
 
 describe(InternalServiceKeyGuard.name, () => {
   let app: NestExpressApplication;
   let url: string;
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [GuardedModule] }).compile();
-    app = moduleRef.createNestApplication<NestExpressApplication>({ bufferLogs: true });
-    await configureApp(app, { name: 'guard-test', title: 'guard-test', description: 'guard test' });
-    await app.listen(0, '127.0.0.1');
-    url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}/api/internal/ping`;
+    ({ app, url } = await startGuarded());
   });
 
   afterAll(async () => {
@@ -65,5 +76,23 @@ describe(InternalServiceKeyGuard.name, () => {
     ['sent as Authorization instead', { authorization: `Bearer ${CURRENT_KEY}` }],
   ])('should answer 403 Forbidden for a %s key', async (_label, headers) => {
     expect(await call(headers)).toEqual({ status: 403, body: { statusCode: 403, message: 'Forbidden' } });
+  });
+
+  it('should answer 429 with Retry-After once an address spent its budget of wrong keys, even for the right key', async () => {
+    const limited = await startGuarded({ AUTH_FAILURE_LIMIT: 3, AUTH_FAILURE_WINDOW_MS: 60_000 });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await request(limited.url, { headers: { 'x-internal-service-key': `guess-${i}-0123456789abcdef` } })).statusCode);
+      expect(statuses).toEqual([403, 403, 403]);
+      const refused = await request(limited.url, { headers: { 'x-internal-service-key': CURRENT_KEY } });
+      expect(refused.statusCode).toBe(429);
+      const body = (await refused.body.json()) as { message: string };
+      expect(body).toEqual({ statusCode: 429, message: expect.stringMatching(/^Too many requests, retry in \d+ s$/) });
+      expect(refused.headers['retry-after']).toBe(/retry in (\d+) s/.exec(body.message)?.[1]);
+      expect(refused.headers['ratelimit-limit']).toBe('3');
+      expect(refused.headers['ratelimit-remaining']).toBe('0');
+    } finally {
+      await limited.app.close();
+    }
   });
 });

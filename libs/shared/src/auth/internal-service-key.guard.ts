@@ -3,6 +3,8 @@ import { ConfigService } from '@nestjs/config';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { INTERNAL_KEY_HEADER } from '@sandbox/contracts';
+import { clientAddress } from './client-address';
+import { FailureBudget } from './failure-budget';
 
 /** Splits `INTERNAL_SERVICE_KEY` (comma-separated, for rotation) into its keys. */
 export function parseInternalKeys(value: string | undefined): string[] {
@@ -29,20 +31,44 @@ function matchesAnyDigest(candidate: string, keyDigests: readonly Buffer[]): boo
   return matched;
 }
 
-/** Guards internal routes: `X-Internal-Service-Key` must equal one of the configured keys. */
+/**
+ * One budget of failed attempts per application (its ConfigService), shared by every instance of the
+ * guard: Nest creates one per module that uses it.
+ */
+const failureBudgets = new WeakMap<ConfigService, FailureBudget>();
+
+function failureBudgetOf(config: ConfigService): FailureBudget {
+  let budget = failureBudgets.get(config);
+  if (!budget) {
+    budget = new FailureBudget(config.get<number>('AUTH_FAILURE_LIMIT') ?? 30, config.get<number>('AUTH_FAILURE_WINDOW_MS') ?? 60_000);
+    failureBudgets.set(config, budget);
+  }
+  return budget;
+}
+
+/**
+ * Guards internal routes: `X-Internal-Service-Key` must equal one of the configured keys. Wrong or
+ * missing keys count against the caller's address (AUTH_FAILURE_LIMIT per AUTH_FAILURE_WINDOW_MS);
+ * past the budget the address gets 429 until the window ends, before its key is compared.
+ */
 @Injectable()
 export class InternalServiceKeyGuard implements CanActivate {
   /** Digests of the accepted keys, computed once. */
   private readonly keyDigests: Buffer[];
+  private readonly failures: FailureBudget;
 
   constructor(config: ConfigService) {
     this.keyDigests = parseInternalKeys(config.get<string>('INTERNAL_SERVICE_KEY')).map(digest);
+    this.failures = failureBudgetOf(config);
   }
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<Request>();
+    const address = clientAddress(request);
+    this.failures.assertAllowed(address);
     const presented = request.headers[INTERNAL_KEY_HEADER];
     if (typeof presented === 'string' && this.keyDigests.length > 0 && matchesAnyDigest(presented, this.keyDigests)) return true;
+    this.failures.recordFailure(address);
     throw new ForbiddenException('Forbidden');
   }
 }

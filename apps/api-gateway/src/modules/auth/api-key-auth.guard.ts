@@ -1,19 +1,9 @@
 import { applyDecorators, CanActivate, ExecutionContext, Injectable, UseGuards } from '@nestjs/common';
 import { GqlContextType, GqlExecutionContext } from '@nestjs/graphql';
-import { normalizeIp } from '@nestjs/throttler';
-import type { IncomingMessage } from 'node:http';
+import { clientAddress } from '@sandbox/shared';
 import { ApiKeysService } from './api-keys.service';
 import type { AuthenticatedRequest, GraphQLRequestContext } from './auth.types';
 import { ApiKeyThrottlerGuard } from './api-key-throttler.guard';
-
-/**
- * The address failed authentications are counted against: the peer address (`trust proxy` is off),
- * IPv6 grouped by /64 like the throttler does, since one host usually holds a whole /64.
- */
-export function clientAddress(request: IncomingMessage | undefined): string {
-  const address = (request as AuthenticatedRequest | undefined)?.ip ?? request?.socket?.remoteAddress;
-  return address ? normalizeIp(address) : 'unknown';
-}
 
 /**
  * Requires `Authorization: Bearer <api key>` on GraphQL over HTTP and on REST routes. Over graphql-ws
