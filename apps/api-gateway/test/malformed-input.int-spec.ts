@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
+import { createClient } from 'graphql-ws';
 import { request } from 'undici';
+import WebSocket from 'ws';
 import { INTERNAL_KEY_HEADER } from '@sandbox/contracts';
 import { MAX_JSON_DEPTH } from '@sandbox/shared';
 import { GRAPHQL_DOCUMENT_LIMITS } from '../src/modules/graphql/document-limits';
@@ -91,6 +93,28 @@ describe('gateway malformed input', () => {
           extensions: expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED' }),
         }),
       ]);
+    });
+
+    it('should refuse a subscription over graphql-ws beyond the alias limit, with the same message', async () => {
+      const client = createClient({
+        url: `${gateway.url.replace('http', 'ws')}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${key}` },
+        retryAttempts: 0,
+        lazy: true,
+      });
+      try {
+        const fields = Array.from({ length: 30 }, (_, i) => `t${i}: type`).join(' ');
+        const outcome = await new Promise<string>((resolve) => {
+          client.subscribe(
+            { query: `subscription { sessionEvents(sessionId: "00000000-0000-4000-8000-000000000000") { ${fields} } }` },
+            { next: (value) => resolve(JSON.stringify(value)), error: (error) => resolve(JSON.stringify(error)), complete: () => resolve('complete') },
+          );
+        });
+        expect(outcome).toContain(`Aliases limit of ${GRAPHQL_DOCUMENT_LIMITS.maxAliases} exceeded, found 30`);
+      } finally {
+        await client.dispose();
+      }
     });
 
     it('should answer a too deep document with 400 naming the depth limit', async () => {

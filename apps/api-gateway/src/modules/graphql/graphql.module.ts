@@ -2,7 +2,8 @@ import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { Module } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { Request, Response } from 'express';
-import type { Context } from 'graphql-ws';
+import { specifiedRules, validate } from 'graphql';
+import type { Context, ServerOptions } from 'graphql-ws';
 import { join } from 'node:path';
 import type { WebSocket } from 'ws';
 import { clientAddress, DomainException } from '@sandbox/shared';
@@ -24,6 +25,8 @@ type WsExtra = {
   /** Removes the socket from the API key's open connections (set once authenticated). */
   untrack?: () => void;
 };
+
+const validateWithLimits: ServerOptions['validate'] = (schema, document) => validate(schema, document, [...specifiedRules, ...documentLimitRules()]);
 
 /** Close code of a refused connection from an address over its failed-authentication budget. */
 const RATE_LIMITED_CLOSE_CODE = 4429;
@@ -63,6 +66,9 @@ function wsAuthorization(ctx: Context<Record<string, unknown> | undefined, WsExt
         subscriptions: {
           'graphql-ws': {
             path: GRAPHQL_PATH,
+            // The same document limits as over HTTP: graphql-ws validates on its own. (Nest passes every
+            // graphql-ws server option through, though its type lists only some.)
+            ...{ validate: validateWithLimits },
             onConnect: async (ctx: Context<Record<string, unknown> | undefined, unknown>) => {
               const wsContext = ctx as Context<Record<string, unknown> | undefined, WsExtra>;
               const { extra } = wsContext;
