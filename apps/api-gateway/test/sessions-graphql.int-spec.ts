@@ -114,8 +114,9 @@ describe(SessionsResolver.name, () => {
 
   describe('createSession', () => {
     it('should return PENDING at once and stay PENDING while the manager is unreachable (the outcome is unknown, not a failure)', async () => {
-      const res = await gql(gateway, alice.key, 'mutation { createSession(input: { image: "sandbox-base:local", env: { FOO: "bar" } }) { id status image } }');
-      expect(res.data?.createSession).toMatchObject({ status: 'PENDING', image: 'sandbox-base:local' });
+      const res = await gql(gateway, alice.key, 'mutation { createSession(input: { template: "base", env: { FOO: "bar" } }) { id status template image } }');
+      // The template could not be checked either: the row records its name, the image stays unknown.
+      expect(res.data?.createSession).toMatchObject({ status: 'PENDING', template: 'base', image: null });
       const id: string = res.data?.createSession.id;
       // The manager's port refuses at once; the create has failed well before this.
       await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -129,9 +130,10 @@ describe(SessionsResolver.name, () => {
     const countSessions = async (userId: string): Promise<number> => (await gateway.db.query<{ n: number }>('SELECT count(*)::int AS n FROM sessions WHERE owner_id = $1', [userId])).rows[0].n;
 
     it.each([
-      ['a wrong type', 'mutation { createSession(input: { image: 42 }) { id } }', 'GRAPHQL_VALIDATION_FAILED', undefined],
-      ['an unknown input field', 'mutation { createSession(input: { image: "x", privileged: true }) { id } }', 'GRAPHQL_VALIDATION_FAILED', undefined],
-      ['a huge image name', `mutation { createSession(input: { image: "${'x'.repeat(100_000)}" }) { id } }`, 'BAD_REQUEST', undefined],
+      ['a wrong type', 'mutation { createSession(input: { template: 42 }) { id } }', 'GRAPHQL_VALIDATION_FAILED', undefined],
+      ['an unknown input field', 'mutation { createSession(input: { template: "x", privileged: true }) { id } }', 'GRAPHQL_VALIDATION_FAILED', undefined],
+      ['an image instead of a template', 'mutation { createSession(input: { image: "sandbox-base:local" }) { id } }', 'GRAPHQL_VALIDATION_FAILED', undefined],
+      ['a huge template name', `mutation { createSession(input: { template: "${'x'.repeat(100_000)}" }) { id } }`, 'BAD_REQUEST', undefined],
       ['an env that is not a string map', 'mutation { createSession(input: { env: { FOO: 1 } }) { id } }', 'BAD_REQUEST', undefined],
       ['an env name that is not a variable name', 'mutation($env: JSON) { createSession(input: { env: $env }) { id } }', 'BAD_REQUEST', { env: { 'A=B': 'x' } }],
       ['an env value that is an object', 'mutation($env: JSON) { createSession(input: { env: $env }) { id } }', 'BAD_REQUEST', { env: { A: { nested: true } } }],

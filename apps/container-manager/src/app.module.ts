@@ -12,6 +12,7 @@ import { OUTBOX_MIGRATIONS, OutboxModule } from './modules/outbox/outbox.module'
 import { PREVIEW_MIGRATIONS } from './modules/previews/previews.migrations';
 import { PreviewsModule } from './modules/previews/previews.module';
 import { SESSION_MIGRATIONS, SessionsModule } from './modules/sessions/sessions.module';
+import { TEMPLATE_MIGRATIONS } from './modules/templates/templates.module';
 
 @Module({})
 export class AppModule {
@@ -24,7 +25,7 @@ export class AppModule {
         LoggingModule.forService('container-manager'),
         MetricsModule.forService('container-manager'),
         ServiceClientsModule,
-        DatabaseModule.forRoot([SESSION_MIGRATIONS, OUTBOX_MIGRATIONS, GIT_MIGRATIONS, PREVIEW_MIGRATIONS]),
+        DatabaseModule.forRoot([SESSION_MIGRATIONS, OUTBOX_MIGRATIONS, GIT_MIGRATIONS, PREVIEW_MIGRATIONS, TEMPLATE_MIGRATIONS]),
         ManagerConfigModule,
         OutboxModule,
         SessionsModule,

@@ -12,6 +12,7 @@ const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).
 const session = (sessionId: string, status: SandboxStatus, lastActivityAt: string | null): SandboxSession => ({
   sessionId,
   status,
+  template: 'base',
   image: 'sandbox-base:local',
   containerId: `c-${sessionId}`,
   containerName: `sandbox-session-${sessionId}`,

@@ -3,6 +3,7 @@ import {
   CommitRequest,
   CommitResponse,
   CreateSandboxRequest,
+  CreateTemplateRequest,
   ExecRequest,
   ExecResult,
   FileEntry,
@@ -17,6 +18,8 @@ import {
   PreviewList,
   SandboxSession,
   SandboxSessionList,
+  Template,
+  TemplateList,
 } from '@sandbox/contracts';
 import { ServiceClientOptions, ServiceHttpClient } from './http-client';
 
@@ -117,5 +120,22 @@ export class ContainerManagerClient extends ServiceHttpClient {
 
   unregisterPreview(id: string, port: number): Promise<unknown> {
     return this.delete(ManagerRoutes.preview(id, port));
+  }
+
+  listTemplates(): Promise<TemplateList> {
+    return this.get(ManagerRoutes.templates);
+  }
+
+  getTemplate(name: string): Promise<Template> {
+    return this.get(ManagerRoutes.template(name));
+  }
+
+  /** Answers at once (202) with the template BUILDING; the build runs in the manager's background. */
+  createTemplate(body: CreateTemplateRequest): Promise<Template> {
+    return this.post(ManagerRoutes.templates, body);
+  }
+
+  deleteTemplate(name: string): Promise<unknown> {
+    return this.delete(ManagerRoutes.template(name), { timeoutMs: 60_000 });
   }
 }

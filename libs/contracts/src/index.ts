@@ -5,3 +5,4 @@ export * from './previews';
 export * from './routes';
 export * from './sessions';
 export * from './tasks';
+export * from './templates';

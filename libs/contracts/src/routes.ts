@@ -28,6 +28,8 @@ export const ManagerRoutes = {
   restore: (id: string) => `/api/internal/sessions/${enc(id)}/git/restore`,
   previews: (id: string) => `/api/internal/sessions/${enc(id)}/previews`,
   preview: (id: string, port: number) => `/api/internal/sessions/${enc(id)}/previews/${port}`,
+  templates: '/api/internal/templates',
+  template: (name: string) => `/api/internal/templates/${enc(name)}`,
   health: '/health',
 } as const;
 

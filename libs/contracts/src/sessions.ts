@@ -17,7 +17,8 @@ export enum SandboxStatus {
 
 export interface CreateSandboxRequest {
   sessionId: string;
-  image?: string;
+  /** A READY template (docs/templates.md); the manager's SANDBOX_DEFAULT_TEMPLATE when omitted. */
+  template?: string;
   env?: Record<string, string>;
   cpu?: number;
   memoryMb?: number;
@@ -26,6 +27,8 @@ export interface CreateSandboxRequest {
 export interface SandboxSession {
   sessionId: string;
   status: SandboxStatus;
+  /** Null for a session created before templates existed. */
+  template: string | null;
   image: string;
   containerId: string | null;
   containerName: string;

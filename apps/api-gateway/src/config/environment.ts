@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { DEFAULT_TEMPLATE, TEMPLATE_NAME_PATTERN } from '@sandbox/contracts';
 import { BaseEnvironment } from '@sandbox/shared';
 
 export class GatewayEnvironment extends BaseEnvironment {
@@ -16,9 +17,10 @@ export class GatewayEnvironment extends BaseEnvironment {
   @MaxLength(200, { message: 'DEV_API_KEY must be at most 200 characters' })
   DEV_API_KEY?: string;
 
-  /** Image of new sessions when createSession names none. */
-  @IsString({ message: 'SANDBOX_IMAGE must be a string' })
-  SANDBOX_IMAGE = 'sandbox-base:local';
+  /** Template of new sessions when createSession names none. */
+  @IsString({ message: 'SANDBOX_DEFAULT_TEMPLATE must be a template name' })
+  @Matches(TEMPLATE_NAME_PATTERN, { message: 'SANDBOX_DEFAULT_TEMPLATE must be a template name' })
+  SANDBOX_DEFAULT_TEMPLATE = DEFAULT_TEMPLATE;
 
   /** GraphQL requests allowed per API key in each THROTTLE_TTL_MS window. */
   @Type(() => Number)

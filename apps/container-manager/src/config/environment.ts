@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNumber, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { DEFAULT_TEMPLATE, TEMPLATE_NAME_PATTERN } from '@sandbox/contracts';
 import { BaseEnvironment } from '@sandbox/shared';
 
 export class ManagerEnvironment extends BaseEnvironment {
@@ -8,6 +9,34 @@ export class ManagerEnvironment extends BaseEnvironment {
   @IsString({ message: 'SANDBOX_IMAGE must be an image name' })
   @Matches(/^[a-z0-9][a-z0-9._\/:@-]{0,254}$/, { message: 'SANDBOX_IMAGE must be a docker image reference' })
   SANDBOX_IMAGE = 'sandbox-base:local';
+
+  /** Image of the built-in `dev` template (scripts/infra/dev-template.sh builds it). */
+  @IsString({ message: 'SANDBOX_DEV_IMAGE must be an image name' })
+  @Matches(/^[a-z0-9][a-z0-9._\/:@-]{0,254}$/, { message: 'SANDBOX_DEV_IMAGE must be a docker image reference' })
+  SANDBOX_DEV_IMAGE = 'sandbox-dev:local';
+
+  /** Template of a session created without one. */
+  @IsString({ message: 'SANDBOX_DEFAULT_TEMPLATE must be a template name' })
+  @Matches(TEMPLATE_NAME_PATTERN, { message: 'SANDBOX_DEFAULT_TEMPLATE must be a template name' })
+  SANDBOX_DEFAULT_TEMPLATE = DEFAULT_TEMPLATE;
+
+  /** A template build still running after this long is cancelled (and fails). */
+  @Type(() => Number)
+  @IsInt({ message: 'TEMPLATE_BUILD_TIMEOUT_MS must be an integer' })
+  @Min(1_000, { message: 'TEMPLATE_BUILD_TIMEOUT_MS must be at least 1000' })
+  TEMPLATE_BUILD_TIMEOUT_MS = 900_000;
+
+  /** A built template image larger than this is deleted and the template fails. */
+  @Type(() => Number)
+  @IsInt({ message: 'TEMPLATE_MAX_SIZE_MB must be an integer' })
+  @Min(1, { message: 'TEMPLATE_MAX_SIZE_MB must be at least 1' })
+  TEMPLATE_MAX_SIZE_MB = 4_096;
+
+  /** Build output kept per template (its tail). */
+  @Type(() => Number)
+  @IsInt({ message: 'TEMPLATE_BUILD_LOG_MAX_BYTES must be an integer' })
+  @Min(1_024, { message: 'TEMPLATE_BUILD_LOG_MAX_BYTES must be at least 1024' })
+  TEMPLATE_BUILD_LOG_MAX_BYTES = 262_144;
 
   /** Where workspaces, git metadata and the SQLite database live. */
   @IsString({ message: 'DATA_DIR must be a path' })

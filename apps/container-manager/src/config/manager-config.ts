@@ -8,7 +8,14 @@ import type { ManagerEnvironment } from './environment';
 export class ManagerConfig {
   readonly dataDir: string;
   readonly dockerHost: string;
+  /** Image of the built-in `base` template. */
   readonly defaultImage: string;
+  /** Image of the built-in `dev` template. */
+  readonly devImage: string;
+  readonly defaultTemplate: string;
+  readonly templateBuildTimeoutMs: number;
+  readonly templateMaxSizeBytes: number;
+  readonly templateBuildLogMaxBytes: number;
   readonly network: string;
   readonly testLabel: boolean;
   readonly managerId: string;
@@ -40,6 +47,11 @@ export class ManagerConfig {
     this.dataDir = get('DATA_DIR');
     this.dockerHost = get('DOCKER_HOST');
     this.defaultImage = get('SANDBOX_IMAGE');
+    this.devImage = get('SANDBOX_DEV_IMAGE');
+    this.defaultTemplate = get('SANDBOX_DEFAULT_TEMPLATE');
+    this.templateBuildTimeoutMs = get('TEMPLATE_BUILD_TIMEOUT_MS');
+    this.templateMaxSizeBytes = get('TEMPLATE_MAX_SIZE_MB') * 1024 * 1024;
+    this.templateBuildLogMaxBytes = get('TEMPLATE_BUILD_LOG_MAX_BYTES');
     this.network = get('SANDBOX_NETWORK');
     this.testLabel = get('SANDBOX_TEST_LABEL') === 'true';
     this.managerId = get('SANDBOX_MANAGER_ID') || createHash('sha256').update(this.dataDir).digest('hex').slice(0, 16);

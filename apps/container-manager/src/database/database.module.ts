@@ -4,7 +4,7 @@ import { Migration, MIGRATIONS } from './migration';
 
 /**
  * Global SQLite access. The app module passes every feature's migrations (sessions 1xx, git 2xx,
- * previews 3xx, outbox 4xx) so the schema is complete before any repository is built.
+ * previews 3xx, outbox 4xx, templates 5xx) so the schema is complete before any repository is built.
  */
 @Global()
 @Module({})

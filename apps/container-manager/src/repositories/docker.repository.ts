@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import Docker from 'dockerode';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { ManagerConfig } from '../config/manager-config';
 import { MANAGED_LABEL, MANAGER_LABEL, SESSION_LABEL } from '../common/paths';
 
@@ -25,6 +25,24 @@ export interface ExecOptions {
   onStderr(chunk: Buffer): void;
   /** Aborting destroys the attached stream (the process itself is left to the caller to kill). */
   signal?: AbortSignal;
+}
+
+export interface BuildOptions {
+  tag: string;
+  /** Network of the RUN steps' containers. */
+  network: string;
+  memoryBytes: number;
+  cpu: number;
+  labels: Record<string, string>;
+  signal: AbortSignal;
+}
+
+/** One message of the Engine API's build stream. */
+export interface BuildMessage {
+  stream?: string;
+  status?: string;
+  error?: string;
+  aux?: { ID?: string };
 }
 
 /** Status code the Engine API answered with, if the error came from it. */
@@ -54,6 +72,72 @@ export class DockerRepository {
       if (dockerStatusOf(error) === 404) return false;
       throw error;
     }
+  }
+
+  /** Size in bytes of a local image, or null when there is no such image. */
+  async imageSize(image: string): Promise<number | null> {
+    try {
+      return (await this.docker.getImage(image).inspect()).Size;
+    } catch (error) {
+      if (dockerStatusOf(error) === 404) return null;
+      throw error;
+    }
+  }
+
+  /** Removes an image (and its untagged parents); a missing one counts as removed. */
+  async removeImage(image: string): Promise<void> {
+    try {
+      await this.docker.getImage(image).remove({ force: true });
+    } catch (error) {
+      if (dockerStatusOf(error) !== 404) throw error;
+    }
+  }
+
+  async tagImage(image: string, repo: string, tag: string): Promise<void> {
+    await this.docker.getImage(image).tag({ repo, tag });
+  }
+
+  /** Removes one tag of an image that keeps its other tags. */
+  async untagImage(reference: string): Promise<void> {
+    await this.docker.getImage(reference).remove({ noprune: true });
+  }
+
+  /**
+   * Builds an image with the classic builder, never pulling, and hands over each message of its
+   * JSON stream. Resolves with the id of the last layer written (also on failure, so a failed
+   * build's layers can be removed), and the error the builder reported, if any. Aborting the signal
+   * closes the connection, which cancels the build.
+   */
+  async buildImage(context: Buffer, options: BuildOptions, onMessage: (message: BuildMessage) => void): Promise<{ lastLayer: string | null; error: string | null }> {
+    const stream = await this.docker.buildImage(Readable.from([context]), {
+      t: options.tag,
+      networkmode: options.network,
+      pull: false,
+      rm: true,
+      forcerm: true,
+      memory: options.memoryBytes,
+      memswap: options.memoryBytes,
+      cpuperiod: 100_000,
+      cpuquota: Math.round(options.cpu * 100_000),
+      labels: options.labels,
+      abortSignal: options.signal,
+    } as Docker.ImageBuildOptions);
+    let lastLayer: string | null = null;
+    let error: string | null = null;
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(
+        stream,
+        (err: Error | null) => (err && !options.signal.aborted ? reject(err) : resolve()),
+        (message: BuildMessage) => {
+          const layer = /^ ---> ([0-9a-f]{12,64})\s*$/.exec(message.stream ?? '')?.[1];
+          if (layer) lastLayer = layer;
+          if (message.error) error = message.error;
+          onMessage(message);
+        },
+      );
+      options.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    return { lastLayer, error };
   }
 
   async createContainer(spec: Docker.ContainerCreateOptions): Promise<string> {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { TemplatesModule } from '../templates/templates.module';
 import { InternalSessionsController } from './internal-sessions.controller';
 import { PendingSessionsSweeper } from './pending-sessions.sweeper';
 import { SessionEventsService } from './session-events.service';
@@ -9,7 +10,7 @@ import { SessionsResolver } from './sessions.resolver';
 import { SessionsService } from './sessions.service';
 
 @Module({
-  imports: [AuthModule],
+  imports: [AuthModule, TemplatesModule],
   controllers: [InternalSessionsController],
   providers: [SessionsRepository, SessionEventsService, SessionLifecycleService, SessionsService, SessionsResolver, PendingSessionsSweeper],
   exports: [SessionEventsService, SessionsService],

@@ -7,7 +7,8 @@ export interface SessionRecord {
   id: string;
   ownerId: string;
   status: GatewaySessionStatus;
-  image: string;
+  template: string | null;
+  image: string | null;
   errorReason: string | null;
   createdAt: Date;
   updatedAt: Date;
@@ -35,7 +36,7 @@ const toRecord = <T extends { status: SessionStatus }>(row: T): T & { status: Ga
 export class SessionsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async insert(data: { id: string; ownerId: string; image: string }): Promise<SessionRecord> {
+  async insert(data: { id: string; ownerId: string; template: string; image: string | null }): Promise<SessionRecord> {
     return toRecord(await this.prisma.session.create({ data: { ...data, status: SessionStatus.PENDING } }));
   }
 

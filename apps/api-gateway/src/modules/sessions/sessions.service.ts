@@ -8,6 +8,7 @@ import { FileEncoding } from './models/sandbox.model';
 import { sessionNotFound, SessionLifecycleService } from './session-lifecycle.service';
 import { CheckpointRecord, SessionRecord, SessionsRepository } from './sessions.repository';
 import type { CreateSessionInput, ExecInput } from './dto/graphql.inputs';
+import { TemplatesService } from '../templates/templates.service';
 
 /**
  * The owner-facing session operations behind GraphQL. Every operation first resolves the session
@@ -26,6 +27,7 @@ export class SessionsService implements OnApplicationShutdown {
     private readonly lifecycle: SessionLifecycleService,
     private readonly manager: ContainerManagerClient,
     private readonly config: ConfigService,
+    private readonly templates: TemplatesService,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
@@ -52,9 +54,15 @@ export class SessionsService implements OnApplicationShutdown {
    * manager refused turns the session to ERROR with the manager's message as reason.
    */
   async create(user: AuthenticatedUser, input: CreateSessionInput = {}): Promise<SessionRecord> {
-    const image = input.image ?? this.config.getOrThrow<string>('SANDBOX_IMAGE');
-    const session = await this.sessions.insert({ id: randomUUID(), ownerId: user.id, image });
-    const pending = this.createSandbox(session.id, image, input.env).finally(() => this.creating.delete(pending));
+    // Checked before the row exists: an unknown template is the caller's 400, not a session in ERROR.
+    // A manager that cannot be asked does not block the create: its outcome is settled later, as before.
+    const name = input.template ?? this.config.getOrThrow<string>('SANDBOX_DEFAULT_TEMPLATE');
+    const template = await this.templates.requireReady(name).catch((error: unknown) => {
+      if (error instanceof ServiceUnavailableError || error instanceof ServiceTimeoutError) return null;
+      throw error;
+    });
+    const session = await this.sessions.insert({ id: randomUUID(), ownerId: user.id, template: name, image: template?.image ?? null });
+    const pending = this.createSandbox(session.id, name, input.env).finally(() => this.creating.delete(pending));
     this.creating.add(pending);
     return session;
   }
@@ -160,9 +168,9 @@ export class SessionsService implements OnApplicationShutdown {
    * stays PENDING: the manager's outbox reports the outcome when it comes back, and the pending
    * sweeper settles it from the manager's record if nothing does.
    */
-  private async createSandbox(sessionId: string, image: string, env: Record<string, string> | undefined): Promise<void> {
+  private async createSandbox(sessionId: string, template: string, env: Record<string, string> | undefined): Promise<void> {
     try {
-      await this.manager.createSession({ sessionId, image, env });
+      await this.manager.createSession({ sessionId, template, env });
     } catch (error) {
       if (error instanceof ServiceUnavailableError || error instanceof ServiceTimeoutError) {
         this.logger.warn({ sessionId, err: error }, 'sandbox creation has an unknown outcome (container-manager unreachable); left PENDING for its notification or the pending sweeper');

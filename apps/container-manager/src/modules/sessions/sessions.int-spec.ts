@@ -152,13 +152,15 @@ describe(SessionsController.name, () => {
       expect(exec.status).toBe(404);
     });
 
-    it('should refuse limits above the configured maxima, missing images and bad bodies', async () => {
+    it('should refuse limits above the configured maxima, unknown templates and bad bodies', async () => {
       const tooMuchCpu = await m.call('POST', '/api/internal/sessions', { sessionId: randomUUID(), cpu: 4 });
       expect(tooMuchCpu).toMatchObject({ status: 400, json: { message: 'cpu must be at most 1.5' } });
       const tooMuchMemory = await m.call('POST', '/api/internal/sessions', { sessionId: randomUUID(), memoryMb: 4096 });
       expect(tooMuchMemory).toMatchObject({ status: 400, json: { message: 'memoryMb must be at most 512' } });
-      const image = await m.call('POST', '/api/internal/sessions', { sessionId: randomUUID(), image: 'no-such-image:none' });
-      expect(image).toMatchObject({ status: 400, json: { message: 'Image no-such-image:none is not available on this host' } });
+      const template = await m.call('POST', '/api/internal/sessions', { sessionId: randomUUID(), template: 'no-such-template' });
+      expect(template).toMatchObject({ status: 400, json: { message: 'Unknown template no-such-template' } });
+      // Sessions start from templates only: naming an arbitrary local image is not an option.
+      expect((await m.call('POST', '/api/internal/sessions', { sessionId: randomUUID(), image: 'sandbox-base:local' })).status).toBe(400);
       expect((await m.call('POST', '/api/internal/sessions', { sessionId: '../../etc' })).status).toBe(400);
       expect((await m.call('POST', '/api/internal/sessions', { sessionId: randomUUID(), env: { 'BAD-NAME': 'x' } })).status).toBe(400);
       expect((await m.call('POST', '/api/internal/sessions', { sessionId: randomUUID(), privileged: true })).status).toBe(400);

@@ -22,4 +22,12 @@ export const SESSION_MIGRATIONS: Migration[] = [
       CREATE INDEX sessions_status ON sessions (status);
     `,
   },
+  {
+    id: 101,
+    name: 'sessions_template',
+    sql: `
+      ALTER TABLE sessions ADD COLUMN template TEXT;
+      CREATE INDEX sessions_template ON sessions (template, status);
+    `,
+  },
 ];

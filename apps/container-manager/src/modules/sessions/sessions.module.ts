@@ -4,6 +4,7 @@ import { DockerRepository } from '../../repositories/docker.repository';
 import { LoopFilesystemRepository } from '../../repositories/loop-filesystem.repository';
 import { WorkspaceRepository } from '../../repositories/workspace.repository';
 import { OutboxModule } from '../outbox/outbox.module';
+import { TemplatesModule } from '../templates/templates.module';
 import { SessionEvents } from './session-events';
 import { SessionsController } from './sessions.controller';
 import { SessionsReconciler } from './sessions.reconciler';
@@ -14,13 +15,14 @@ export { SESSION_MIGRATIONS } from './sessions.migrations';
 
 /**
  * Sessions and their sandboxes. Global: exec, files, git and previews use the session service,
- * the Docker and workspace repositories and the lifecycle events from here.
+ * the Docker and workspace repositories and the lifecycle events from here (templates: the session
+ * rows and Docker).
  */
 @Global()
 @Module({
-  imports: [ManagerConfigModule, OutboxModule],
+  imports: [ManagerConfigModule, OutboxModule, TemplatesModule],
   controllers: [SessionsController],
   providers: [SessionsRepository, SessionsService, SessionsReconciler, SessionEvents, DockerRepository, WorkspaceRepository, LoopFilesystemRepository],
-  exports: [SessionsService, SessionEvents, DockerRepository, WorkspaceRepository],
+  exports: [SessionsService, SessionsRepository, SessionEvents, DockerRepository, WorkspaceRepository],
 })
 export class SessionsModule {}

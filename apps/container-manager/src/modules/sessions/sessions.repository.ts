@@ -11,6 +11,7 @@ export interface SessionRecord extends SandboxSession {
 interface Row {
   session_id: string;
   status: SandboxStatus;
+  template: string | null;
   image: string;
   container_id: string | null;
   container_name: string;
@@ -33,6 +34,7 @@ export class SessionsRepository {
   private readonly listAllStmt: Statement;
   private readonly insertStmt: Statement;
   private readonly touchStmt: Statement;
+  private readonly countTemplateStmt: Statement;
 
   constructor(private readonly database: DatabaseService) {
     const db = database.db;
@@ -40,10 +42,11 @@ export class SessionsRepository {
     this.listStmt = db.prepare("SELECT * FROM sessions WHERE status != 'removed' ORDER BY created_at, session_id");
     this.listAllStmt = db.prepare('SELECT * FROM sessions ORDER BY created_at, session_id');
     this.insertStmt = db.prepare(
-      `INSERT INTO sessions (session_id, status, image, container_id, container_name, cpu, memory_mb, env, error_reason, last_activity_at, created_at, updated_at)
-       VALUES (@sessionId, @status, @image, NULL, @containerName, @cpu, @memoryMb, @env, NULL, NULL, @now, @now)`,
+      `INSERT INTO sessions (session_id, status, template, image, container_id, container_name, cpu, memory_mb, env, error_reason, last_activity_at, created_at, updated_at)
+       VALUES (@sessionId, @status, @template, @image, NULL, @containerName, @cpu, @memoryMb, @env, NULL, NULL, @now, @now)`,
     );
     this.touchStmt = db.prepare('UPDATE sessions SET last_activity_at = ? WHERE session_id = ?');
+    this.countTemplateStmt = db.prepare("SELECT count(*) FROM sessions WHERE template = ? AND status != 'removed'").pluck();
   }
 
   find(sessionId: string): SessionRecord | null {
@@ -60,7 +63,7 @@ export class SessionsRepository {
     return (this.listAllStmt.all() as Row[]).map(toRecord);
   }
 
-  insert(session: { sessionId: string; status: SandboxStatus; image: string; containerName: string; cpu: number; memoryMb: number; env: Record<string, string> }): void {
+  insert(session: { sessionId: string; status: SandboxStatus; template: string; image: string; containerName: string; cpu: number; memoryMb: number; env: Record<string, string> }): void {
     this.insertStmt.run({ ...session, env: JSON.stringify(session.env), now: new Date().toISOString() });
   }
 
@@ -76,6 +79,11 @@ export class SessionsRepository {
     this.database.db.prepare(`UPDATE sessions SET ${sets.join(', ')} WHERE session_id = @sessionId`).run(params);
   }
 
+  /** Sessions (not removed) started from a template. */
+  countUsingTemplate(template: string): number {
+    return this.countTemplateStmt.get(template) as number;
+  }
+
   touch(sessionId: string, at: Date): void {
     this.touchStmt.run(at.toISOString(), sessionId);
   }
@@ -85,6 +93,7 @@ function toRecord(row: Row): SessionRecord {
   return {
     sessionId: row.session_id,
     status: row.status,
+    template: row.template,
     image: row.image,
     containerId: row.container_id,
     containerName: row.container_name,

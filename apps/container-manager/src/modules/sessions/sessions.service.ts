@@ -7,6 +7,7 @@ import { DatabaseService } from '../../database/database.service';
 import { DockerRepository } from '../../repositories/docker.repository';
 import { WorkspaceRepository } from '../../repositories/workspace.repository';
 import { OutboxService } from '../outbox/outbox.service';
+import { TemplatesService } from '../templates/templates.service';
 import { SANDBOX_UID, sandboxContainerSpec } from './container-spec';
 import { SessionEvents } from './session-events';
 import { SessionErrors } from './sessions.exception';
@@ -29,6 +30,7 @@ export class SessionsService {
     private readonly workspaces: WorkspaceRepository,
     private readonly events: SessionEvents,
     private readonly config: ManagerConfig,
+    private readonly templates: TemplatesService,
   ) {}
 
   /** Idempotent on sessionId: an existing session is returned as is (`created: false`). */
@@ -39,13 +41,15 @@ export class SessionsService {
       if (existing?.status === SandboxStatus.Removed) throw SessionErrors.deleted(id);
       if (existing && existing.status !== SandboxStatus.Error) return { session: existing, created: false };
       if (existing) return { session: await this.provision(existing), created: false }; // retry of a failed create
-      const image = request.image ?? this.config.defaultImage;
+      const template = this.templates.resolveForSession(request.template);
       const cpu = request.cpu ?? this.config.defaultCpu;
       const memoryMb = request.memoryMb ?? this.config.defaultMemoryMb;
       if (cpu > this.config.maxCpu) throw SessionErrors.limit(`cpu must be at most ${this.config.maxCpu}`);
       if (memoryMb > this.config.maxMemoryMb) throw SessionErrors.limit(`memoryMb must be at most ${this.config.maxMemoryMb}`);
-      if (!(await this.docker.imageExists(image))) throw SessionErrors.imageMissing(image);
-      this.sessions.insert({ sessionId: id, status: SandboxStatus.Creating, image, containerName: containerName(id), cpu, memoryMb, env: request.env ?? {} });
+      if (!(await this.docker.imageExists(template.image))) throw SessionErrors.imageMissing(template.image);
+      // Resolved again with no await before the insert: a template deleted meanwhile is not used.
+      const { name, image } = this.templates.resolveForSession(template.name);
+      this.sessions.insert({ sessionId: id, status: SandboxStatus.Creating, template: name, image, containerName: containerName(id), cpu, memoryMb, env: request.env ?? {} });
       return { session: await this.provision(this.require(id)), created: true };
     });
   }

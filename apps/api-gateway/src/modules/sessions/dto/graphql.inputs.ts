@@ -83,12 +83,12 @@ export class SessionsArgs {
 
 @InputType()
 export class CreateSessionInput {
-  @Field({ nullable: true, description: 'Docker image; the configured SANDBOX_IMAGE when omitted.' })
+  @Field({ nullable: true, description: 'A READY template (see `templates`); SANDBOX_DEFAULT_TEMPLATE (dev) when omitted.' })
   @IsOptional()
   @IsString()
   @MinLength(1)
-  @MaxLength(255)
-  image?: string;
+  @MaxLength(100)
+  template?: string;
 
   @Field(() => GraphQLJSON, { nullable: true, description: 'Environment variables: { NAME: "value" }.' })
   @IsOptional()

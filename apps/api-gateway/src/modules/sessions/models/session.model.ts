@@ -19,8 +19,11 @@ export class SessionModel {
   @Field(() => SessionStatusEnum)
   status!: GatewaySessionStatus;
 
-  @Field()
-  image!: string;
+  @Field(() => String, { nullable: true, description: 'The template it started from.' })
+  template!: string | null;
+
+  @Field(() => String, { nullable: true, description: "The template's image; null when the container-manager could not be asked at create time." })
+  image!: string | null;
 
   @Field(() => String, { nullable: true, description: 'Why the session is in ERROR.' })
   errorReason!: string | null;

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsNumber, IsOptional, IsString, IsUUID, Matches, Min } from 'class-validator';
+import { IsInt, IsNumber, IsOptional, IsString, IsUUID, MaxLength, Min } from 'class-validator';
 import type { CreateSandboxRequest } from '@sandbox/contracts';
 import { IsEnvMap } from '../../../common/validators';
 
@@ -8,11 +8,11 @@ export class CreateSessionDto implements CreateSandboxRequest {
   @IsUUID('all', { message: 'sessionId must be a UUID' })
   sessionId!: string;
 
-  @ApiPropertyOptional({ description: 'A locally available image (never pulled); default SANDBOX_IMAGE' })
+  @ApiPropertyOptional({ description: 'A READY template; default SANDBOX_DEFAULT_TEMPLATE (dev)' })
   @IsOptional()
-  @IsString()
-  @Matches(/^[a-z0-9][a-z0-9._\/:@-]{0,254}$/, { message: 'image must be a docker image reference' })
-  image?: string;
+  @IsString({ message: 'template must be a string' })
+  @MaxLength(100, { message: 'template must be at most 100 characters' })
+  template?: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
   @IsOptional()

@@ -1,0 +1,120 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { freePort, ServiceProcess, spawnService, waitForHealthy } from '@sandbox/testing';
+import { TemplatesResolver } from '../src/modules/templates/templates.resolver';
+import { gql, startGateway, TestGateway } from './support/gateway';
+
+const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+const TEMPLATE = 'query($name: String!) { template(name: $name) { name status sizeBytes buildLog builtIn baseTemplate createdAt } }';
+
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, attempts = 480, delayMs = 250): Promise<T> {
+  let value = await read();
+  for (let i = 0; i < attempts && !done(value); i++) {
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    value = await read();
+  }
+  return value;
+}
+
+describe(TemplatesResolver.name, () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gateway-templates-'));
+  const managerId = `tpl-${randomUUID().slice(0, 8)}`;
+  let gateway: TestGateway;
+  let manager: ServiceProcess;
+  let alice: { key: string; userId: string };
+  let bob: { key: string; userId: string };
+  const sessionIds: string[] = [];
+
+  beforeAll(async () => {
+    const managerPort = await freePort();
+    gateway = await startGateway({ CONTAINER_MANAGER_URL: `http://127.0.0.1:${managerPort}` });
+    manager = spawnService('container-manager', {
+      PORT: String(managerPort),
+      DATA_DIR: dataDir,
+      API_GATEWAY_URL: gateway.url,
+      INTERNAL_SERVICE_KEY: gateway.internalKey,
+      SANDBOX_TEST_LABEL: 'true',
+      SANDBOX_MANAGER_ID: managerId,
+      OUTBOX_BACKOFF_BASE_MS: '100',
+      OUTBOX_POLL_MS: '100',
+    });
+    await waitForHealthy(manager, 60_000);
+    alice = await gateway.newUser();
+    bob = await gateway.newUser();
+  });
+
+  afterAll(async () => {
+    for (const id of sessionIds) await gql(gateway, alice.key, 'mutation($id: ID!) { deleteSession(id: $id) }', { id }).catch(() => undefined);
+    await manager?.stop();
+    await gateway?.close();
+    for (const c of await docker.listContainers({ all: true, filters: { label: [`sandbox.manager-id=${managerId}`] } })) await docker.getContainer(c.Id).remove({ force: true });
+    for (const image of await docker.listImages({ filters: { label: [`sandbox.manager-id=${managerId}`] } })) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('should list the built-in templates to any authenticated user, and nothing without a key', async () => {
+    const res = await gql(gateway, bob.key, '{ templates { name status builtIn sizeBytes } }');
+    expect(res.errors).toBeUndefined();
+    const names = (res.data?.templates as { name: string; status: string; builtIn: boolean }[]).filter((t) => t.builtIn);
+    expect(names).toEqual([expect.objectContaining({ name: 'base', status: 'READY' }), expect.objectContaining({ name: 'dev', status: 'READY' })]);
+    expect((await gql(gateway, null, '{ templates { name } }')).status).toBe(401);
+    expect((await gql(gateway, alice.key, TEMPLATE, { name: 'nope' })).data?.template).toBeNull();
+  });
+
+  it('should build a template FROM dev, start a session on it, and refuse to delete it while in use or for another user', async () => {
+    const name = `web-${randomBytes(3).toString('hex')}`;
+    const dockerfile = 'FROM dev\nUSER root\nRUN echo from-template > /opt/marker\nUSER 1000\n';
+    const created = await gql(gateway, alice.key, 'mutation($name: String!, $dockerfile: String!) { createTemplate(name: $name, dockerfile: $dockerfile) { name status baseTemplate builtIn } }', { name, dockerfile });
+    expect(created.errors).toBeUndefined();
+    expect(created.data?.createTemplate).toEqual({ name, status: 'BUILDING', baseTemplate: 'dev', builtIn: false });
+    type Built = { status: string; sizeBytes: number; buildLog: string } | null | undefined;
+    const built = await eventually(async () => (await gql(gateway, alice.key, TEMPLATE, { name })).data?.template as Built, (t) => t?.status !== 'BUILDING');
+    expect(built).toMatchObject({ name, status: 'READY', baseTemplate: 'dev' });
+    expect(built!.sizeBytes).toBeGreaterThan(0);
+    expect(built!.buildLog).toContain('Step 3/');
+
+    const session = await gql(gateway, alice.key, 'mutation($t: String) { createSession(input: { template: $t }) { id status template image } }', { t: name });
+    expect(session.errors).toBeUndefined();
+    expect(session.data?.createSession).toMatchObject({ status: 'PENDING', template: name, image: expect.stringContaining(name) });
+    const id: string = session.data?.createSession.id;
+    sessionIds.push(id);
+    expect(await eventually(() => gateway.statusOf(id), (s) => s === 'ACTIVE' || s === 'ERROR')).toBe('ACTIVE');
+    const exec = await gql(gateway, alice.key, 'mutation($id: ID!) { exec(sessionId: $id, input: { command: "cat /opt/marker; id -u" }) { stdout } }', { id });
+    expect(exec.data?.exec.stdout).toBe('from-template\n1000\n');
+
+    const byBob = await gql(gateway, bob.key, 'mutation($name: String!) { deleteTemplate(name: $name) }', { name });
+    expect(byBob.errors?.[0]).toMatchObject({ message: `Template ${name} belongs to another user`, extensions: { code: 'FORBIDDEN' } });
+    const inUse = await gql(gateway, alice.key, 'mutation($name: String!) { deleteTemplate(name: $name) }', { name });
+    expect(inUse.errors?.[0]).toMatchObject({ message: `Template ${name} is used by 1 session(s); delete them first`, extensions: { code: 'CONFLICT' } });
+
+    expect((await gql(gateway, alice.key, 'mutation($id: ID!) { deleteSession(id: $id) }', { id })).data?.deleteSession).toBe(true);
+    sessionIds.splice(sessionIds.indexOf(id), 1);
+    expect((await gql(gateway, alice.key, 'mutation($name: String!) { deleteTemplate(name: $name) }', { name })).data?.deleteTemplate).toBe(true);
+    expect((await gql(gateway, alice.key, TEMPLATE, { name })).data?.template).toBeNull();
+  });
+
+  it('should answer the exact errors for an unknown base or session template, and create no session row', async () => {
+    const ubuntu = await gql(gateway, alice.key, 'mutation { createTemplate(name: "from-ubuntu", dockerfile: "FROM ubuntu\\nRUN true\\n") { name } }');
+    expect(ubuntu.errors?.[0]).toMatchObject({ message: 'Unknown base template ubuntu', extensions: { code: 'BAD_REQUEST' } });
+    const carol = await gateway.newUser();
+    const unknown = await gql(gateway, carol.key, 'mutation { createSession(input: { template: "no-such-template" }) { id } }');
+    expect(unknown.errors?.[0]).toMatchObject({ message: 'Unknown template no-such-template', extensions: { code: 'BAD_REQUEST' } });
+    const { rows } = await gateway.db.query<{ n: number }>('SELECT count(*)::int AS n FROM sessions WHERE owner_id = $1', [carol.userId]);
+    expect(rows[0].n).toBe(0);
+    const builtIn = await gql(gateway, alice.key, 'mutation { deleteTemplate(name: "dev") }');
+    expect(builtIn.errors?.[0]).toMatchObject({ message: 'Template dev is built in and cannot be deleted', extensions: { code: 'BAD_REQUEST' } });
+  });
+
+  it('should start sessions on dev by default', async () => {
+    const session = await gql(gateway, alice.key, 'mutation { createSession { id template } }');
+    expect(session.data?.createSession.template).toBe('dev');
+    const id: string = session.data?.createSession.id;
+    sessionIds.push(id);
+    expect(await eventually(() => gateway.statusOf(id), (s) => s === 'ACTIVE' || s === 'ERROR')).toBe('ACTIVE');
+    const exec = await gql(gateway, alice.key, 'mutation($id: ID!) { exec(sessionId: $id, input: { command: "git --version && python3 -c \\"print(1)\\"" }) { stdout exitCode } }', { id });
+    expect(exec.data?.exec).toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/^git version .*\n1\n$/) });
+  });
+});

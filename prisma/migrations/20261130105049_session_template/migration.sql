@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "sessions" ADD COLUMN     "template" TEXT,
+ALTER COLUMN "image" DROP NOT NULL;
