@@ -103,7 +103,7 @@ export class DockerRepository {
   }
 
   /**
-   * Builds an image with the classic builder, never pulling, and hands over each message of its
+   * Builds an image with the classic builder, never pulling nor using the layer cache, and hands over each message of its
    * JSON stream. Resolves with the id of the last layer written (also on failure, so a failed
    * build's layers can be removed), and the error the builder reported, if any. Aborting the signal
    * closes the connection, which cancels the build.
@@ -115,6 +115,8 @@ export class DockerRepository {
       pull: false,
       rm: true,
       forcerm: true,
+      // Every step runs: no layer of another user's build is reused, and a failed build's layers are its own.
+      nocache: true,
       memory: options.memoryBytes,
       memswap: options.memoryBytes,
       cpuperiod: 100_000,
