@@ -40,12 +40,17 @@ function instructions(lines: string[]): Instruction[] {
     if (first === '' || first.startsWith('#')) continue;
     const start = i;
     let text = lines[i];
-    while (/\\\s*$/.test(text) && i + 1 < lines.length) {
+    let continued = /\\\s*$/.test(text);
+    while (continued && i + 1 < lines.length) {
       text = text.replace(/\\\s*$/, ' ');
       i++;
       const next = lines[i];
-      if (next.trim().startsWith('#')) continue;
+      if (next.trim().startsWith('#')) {
+        text += '\\'; // a comment line inside a continuation is skipped; the instruction goes on
+        continue;
+      }
       text += next;
+      continued = /\\\s*$/.test(next);
     }
     const match = /^\s*([A-Za-z]+)(?:\s+([\s\S]*))?$/.exec(text);
     if (!match) throw new DockerfileError(`Line ${start + 1}: not a Dockerfile instruction`);
