@@ -6,3 +6,4 @@ export * from './routes';
 export * from './sessions';
 export * from './tasks';
 export * from './templates';
+export * from './runs';

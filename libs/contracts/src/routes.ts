@@ -6,6 +6,10 @@ export const GatewayRoutes = {
   sessionStop: (id: string) => `/api/internal/sessions/${enc(id)}/stop`,
   sessionError: (id: string) => `/api/internal/sessions/${enc(id)}/error`,
   checkpoints: '/api/internal/git-checkpoints',
+  runClaim: (id: string) => `/api/internal/runs/${enc(id)}/claim`,
+  runEvents: (id: string) => `/api/internal/runs/${enc(id)}/events`,
+  runState: (id: string) => `/api/internal/runs/${enc(id)}/state`,
+  runFinish: (id: string) => `/api/internal/runs/${enc(id)}/finish`,
   health: '/health',
 } as const;
 

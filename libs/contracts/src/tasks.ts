@@ -83,6 +83,8 @@ export enum TaskType {
   PreviewsCheck = 'previews.check',
   /** Does nothing (optionally waits `durationMs`): engine checks and benchmarks. */
   SystemNoop = 'system.noop',
+  /** Executes (or resumes) a run; created by the gateway only (docs/runs.md). */
+  RunExecute = 'run.execute',
 }
 
 export interface CreateTaskRequest {
