@@ -79,6 +79,7 @@ export class TaskProcessor implements OnApplicationBootstrap, OnModuleDestroy {
       const completed = await this.tasks.transition(taskId, {
         from: [TaskStatus.Processing],
         to: TaskStatus.Completed,
+        run: attempt,
         fields: { result: result ?? null, finishedAt: new Date().toISOString() },
         event: { type: TaskEventType.Complete, message: 'Task completed', data: result ?? null },
       });
@@ -124,6 +125,7 @@ export class TaskProcessor implements OnApplicationBootstrap, OnModuleDestroy {
       await this.tasks.transition(task.id, {
         from: [TaskStatus.Processing],
         to: TaskStatus.Retrying,
+        run: attempt,
         fields: { error: message },
         event: { type: TaskEventType.Log, message: `attempt ${attempt} failed: ${message}; retrying in ${delay} ms` },
       });
@@ -132,6 +134,7 @@ export class TaskProcessor implements OnApplicationBootstrap, OnModuleDestroy {
     const failed = await this.tasks.transition(task.id, {
       from: [TaskStatus.Processing],
       to: TaskStatus.Failed,
+      run: attempt,
       fields: { error: message, finishedAt: new Date().toISOString() },
       event: { type: TaskEventType.Error, message },
     });
@@ -175,11 +178,16 @@ export class TaskProcessor implements OnApplicationBootstrap, OnModuleDestroy {
     if (failed.applied && failed.task) await this.afterFinish(failed.task, false, failed.finishedCount);
   }
 
-  /** The worker running this task died; BullMQ has put it back in the queue. */
-  private async onStalled(jobId: string): Promise<void> {
+  /**
+   * The worker running this task died; BullMQ has put it back in the queue. The event does not say
+   * which run stalled, and a new run may have started before it is handled: the change is refused
+   * while a run holds the task's lock, so it only ever applies to the run that stalled.
+   */
+  async onStalled(jobId: string): Promise<void> {
     await this.tasks.transition(jobId, {
       from: [TaskStatus.Processing],
       to: TaskStatus.Retrying,
+      unlessKeyExists: this.queue.runLockKey(jobId),
       event: { type: TaskEventType.Log, message: 'the worker running this task stopped; it will run again' },
     });
   }

@@ -135,6 +135,11 @@ export class TaskQueueRepository implements OnApplicationShutdown {
     }
   }
 
+  /** The key BullMQ holds while a run of the task is alive (set when a run starts, renewed while it lives). */
+  runLockKey(taskId: string): string {
+    return `${this.queue.toKey(taskId)}:lock`;
+  }
+
   /** Asks whichever replica runs the task to abort it. */
   async signalCancel(taskId: string): Promise<void> {
     this.worker?.cancelJob(taskId, 'cancelled');

@@ -49,6 +49,13 @@ export interface TransitionChange {
    * its process dies right after. Refused (`attemptsUsedUp`) when `maxAttempts` runs have started.
    */
   countAttempt?: boolean;
+  /**
+   * The run (attempt number) this change comes from: it applies only while that run is the task's
+   * latest, so a late event of an earlier run cannot overwrite what a newer run recorded.
+   */
+  run?: number;
+  /** A key whose presence means a run holds the task (its queue lock): the change is then refused. */
+  unlessKeyExists?: string;
 }
 
 /** The write that stores a new task (a script call for a transaction), and the task it stores. */
@@ -72,13 +79,17 @@ const EVENTS_MAX_LENGTH = 5_000;
 // round trip: {1, previous, finishedCount, record...} (the record when ARGV[8] is '1', the count of
 // finished tasks for a terminal status) or {0, current} / {-1, ''}. With ARGV[9] = '1' the change
 // starts a run: it counts the attempt (and names it in the event), or answers {-2, current, attempts,
-// maxAttempts} when every attempt has been started already.
+// maxAttempts} when every attempt has been started already. ARGV[10] (a run number) keys the change to
+// that run: refused ({0, current}) once a later run has started. ARGV[11] (a key) refuses the change
+// while that key exists (the queue's lock of a running entry).
 const TRANSITION_SCRIPT = `
-local ns, id, allowed, new, event, now, terminal, withRecord, countAttempt = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local ns, id, allowed, new, event, now, terminal, withRecord, countAttempt, run, lockKey = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11]
 local key = ns .. ':task:' .. id
 local current = redis.call('HGET', key, 'status')
 if not current then return {-1, ''} end
 if not string.find(',' .. allowed .. ',', ',' .. current .. ',', 1, true) then return {0, current} end
+if run ~= '' and (tonumber(redis.call('HGET', key, 'attempts')) or 0) ~= tonumber(run) then return {0, current} end
+if lockKey ~= '' and redis.call('EXISTS', lockKey) == 1 then return {0, current} end
 if countAttempt == '1' then
   local attempts = tonumber(redis.call('HGET', key, 'attempts')) or 0
   local maxAttempts = tonumber(redis.call('HGET', key, 'maxAttempts')) or 1
@@ -86,7 +97,7 @@ if countAttempt == '1' then
   attempts = redis.call('HINCRBY', key, 'attempts', 1)
   event = string.gsub(event, '${ATTEMPT_PLACEHOLDER}', tostring(attempts))
 end
-if #ARGV >= 11 then redis.call('HSET', key, 'status', new, unpack(ARGV, 10)) else redis.call('HSET', key, 'status', new) end
+if #ARGV >= 13 then redis.call('HSET', key, 'status', new, unpack(ARGV, 12)) else redis.call('HSET', key, 'status', new) end
 if current ~= new then
   local score = redis.call('HGET', key, 'createdMs')
   redis.call('ZREM', ns .. ':tasks:status:' .. current, id)
@@ -240,7 +251,7 @@ export class TaskRepository {
   async transition(id: string, change: TransitionChange, now = new Date()): Promise<TransitionResult> {
     const terminal = TERMINAL_STATUSES.includes(change.to);
     const event = change.event ? JSON.stringify(this.eventOf(id, change.event, now)) : '';
-    const args = [this.ns, id, change.from.join(','), change.to, event, String(now.getTime()), terminal ? '1' : '0', change.returnTask ? '1' : '0', change.countAttempt ? '1' : '0', 'updatedAt', now.toISOString()];
+    const args = [this.ns, id, change.from.join(','), change.to, event, String(now.getTime()), terminal ? '1' : '0', change.returnTask ? '1' : '0', change.countAttempt ? '1' : '0', change.run === undefined ? '' : String(change.run), change.unlessKeyExists ?? '', 'updatedAt', now.toISOString()];
     for (const [name, value] of Object.entries(change.fields ?? {})) args.push(name, encodeField(name, value));
     const reply = await this.redis.sandboxTaskTransition(...args);
     const code = Number(reply[0]);
