@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
 import { BaseEnvironment } from '@sandbox/shared';
 
 const int = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) => [
@@ -74,4 +74,44 @@ export class WorkerEnvironment extends BaseEnvironment {
   /** Timeout of one `previews.check` probe. */
   @IntVar('PREVIEW_PROBE_TIMEOUT_MS', 100, 60_000)
   PREVIEW_PROBE_TIMEOUT_MS = 3_000;
+
+  /**
+   * OpenAI-compatible endpoint of the agent step (docs/agent.md), e.g. `http://localhost:11434/v1` for
+   * Ollama. Unset: agent steps fail with "No language model configured (set LLM_BASE_URL)".
+   */
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'LLM_BASE_URL must be an http(s) URL' })
+  LLM_BASE_URL?: string;
+
+  /** Bearer key of the model endpoint; optional for local servers. A secret: never logged. */
+  @IsOptional()
+  @IsString({ message: 'LLM_API_KEY must be a string' })
+  @MaxLength(4_096, { message: 'LLM_API_KEY must be at most 4096 characters' })
+  LLM_API_KEY?: string;
+
+  @ValidateIf((env: WorkerEnvironment) => env.LLM_BASE_URL !== undefined || env.LLM_MODEL !== undefined)
+  @IsString({ message: 'LLM_MODEL is required when LLM_BASE_URL is set' })
+  @MinLength(1, { message: 'LLM_MODEL is required when LLM_BASE_URL is set' })
+  @MaxLength(256, { message: 'LLM_MODEL must be at most 256 characters' })
+  LLM_MODEL?: string;
+
+  /** Timeout of one model request (local models on a CPU can be slow). */
+  @IntVar('LLM_TIMEOUT_MS', 1_000, 3_600_000)
+  LLM_TIMEOUT_MS = 300_000;
+
+  /** Retries of a model request that failed with a connection error, 408, 409, 429 or 5xx (with backoff). */
+  @IntVar('LLM_MAX_RETRIES', 0, 10)
+  LLM_MAX_RETRIES = 2;
+
+  /** Model calls of one agent step when the pipeline sets no maxTurns. */
+  @IntVar('AGENT_MAX_TURNS', 1, 1_000)
+  AGENT_MAX_TURNS = 30;
+
+  /** A tool result longer than this is cut to its head and tail before the model sees it. */
+  @IntVar('AGENT_TOOL_OUTPUT_MAX_BYTES', 256, 1_048_576)
+  AGENT_TOOL_OUTPUT_MAX_BYTES = 16_384;
+
+  /** Timeout of connecting to an MCP server and of each of its tool calls. */
+  @IntVar('AGENT_MCP_TIMEOUT_MS', 100, 600_000)
+  AGENT_MCP_TIMEOUT_MS = 60_000;
 }

@@ -15,6 +15,8 @@ export const REDACTED_PATHS = [
   '*.internalKey',
   '*.apiKey',
   '*.password',
+  'LLM_API_KEY',
+  '*.LLM_API_KEY',
 ];
 
 @Module({})

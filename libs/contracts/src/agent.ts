@@ -1,0 +1,96 @@
+/**
+ * The agent step of runs (docs/agent.md): a language model with tools working in a session's sandbox.
+ * The worker's run executor calls it; the gateway stores its transcript between calls.
+ */
+
+/** The built-in tools, by the names the model sees. */
+export const AGENT_TOOL_NAMES = ['exec', 'read_file', 'write_file', 'list_files', 'checkpoint', 'ask_user'] as const;
+export type AgentToolName = (typeof AGENT_TOOL_NAMES)[number];
+
+export const isAgentToolName = (name: string): name is AgentToolName => (AGENT_TOOL_NAMES as readonly string[]).includes(name);
+
+/** The step's failure when no model endpoint is configured. */
+export const NO_LANGUAGE_MODEL_MESSAGE = 'No language model configured (set LLM_BASE_URL)';
+
+/** A tool call as it is kept in the transcript and sent back to the model: `arguments` is always a JSON string. */
+export interface ChatToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+/** One message of the conversation, in the Chat Completions shape. */
+export type ChatMessage =
+  | { role: 'system'; content: string }
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string | null; tool_calls?: ChatToolCall[] }
+  | { role: 'tool'; tool_call_id: string; content: string };
+
+export interface AgentMcpServer {
+  /** Key of the server in tool names (`mcp__<name>__<tool>`): 1-32 characters of A-Z a-z 0-9 _ -. */
+  name: string;
+  /** Streamable HTTP endpoint of the server. */
+  url: string;
+  /** Sent with every request to the server (e.g. Authorization); never logged nor put in an event. */
+  headers?: Record<string, string>;
+}
+
+export type AgentStepEventType = 'LOG' | 'STEP' | 'PROGRESS';
+
+export interface AgentStepEvent {
+  type: AgentStepEventType;
+  message: string;
+  data?: unknown;
+}
+
+export interface AgentUsage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+export interface AgentStepInput {
+  runId: string;
+  sessionId: string;
+  /** The task, sent as the user's message of a fresh conversation (or of a continued one, see docs/agent.md). */
+  instructions: string;
+  /** Model calls allowed in this call of the step; AGENT_MAX_TURNS when omitted. */
+  maxTurns?: number;
+  /** Subset of AGENT_TOOL_NAMES offered to the model; all of them when omitted. */
+  tools?: string[];
+  mcpServers?: AgentMcpServer[];
+  /** The conversation so far, as last saved; null starts a fresh one. */
+  transcript: ChatMessage[] | null;
+  /** The user's answer to a pending ask_user (or, with none pending, the next user message). */
+  answer?: string;
+  /** Aborted on cancel or when the run's time is up; the step then stops and answers `failed`. */
+  signal: AbortSignal;
+  emit(event: AgentStepEvent): Promise<void>;
+  /** Called after each model turn and each turn's tool results, and before the step answers. */
+  saveTranscript(transcript: ChatMessage[]): Promise<void>;
+}
+
+/** Why a step failed, for callers that act on it (e.g. offer to continue after `max_turns`). */
+export type AgentFailureReason =
+  | 'no_model'
+  | 'invalid_input'
+  | 'model_error'
+  | 'max_turns'
+  | 'repeated_tool_call'
+  | 'mcp_error'
+  | 'timeout'
+  | 'cancelled'
+  | 'internal';
+
+export interface AgentStepResult {
+  status: 'succeeded' | 'awaiting_input' | 'failed';
+  /** The pending ask_user question (awaiting_input). */
+  question?: string;
+  /** The model's final answer (succeeded). */
+  summary?: string;
+  error?: string;
+  reason?: AgentFailureReason;
+  usage: AgentUsage;
+  /** Model calls made by this call of the step. */
+  turns: number;
+}
