@@ -96,6 +96,17 @@ describe(TemplatesResolver.name, () => {
     expect((await gql(gateway, alice.key, TEMPLATE, { name })).data?.template).toBeNull();
   });
 
+  it('should start a session from the template an image names (the create form kept from before templates), and refuse other images', async () => {
+    const session = await gql(gateway, alice.key, 'mutation { createSession(input: { image: "sandbox-base:local" }) { id status template image } }');
+    expect(session.errors).toBeUndefined();
+    expect(session.data?.createSession).toMatchObject({ status: 'PENDING', template: 'base', image: 'sandbox-base:local' });
+    sessionIds.push(session.data?.createSession.id);
+    const other = await gql(gateway, alice.key, 'mutation { createSession(input: { image: "debian:bookworm" }) { id } }');
+    expect(other.errors?.[0]).toMatchObject({ message: 'No template uses image debian:bookworm', extensions: { code: 'BAD_REQUEST' } });
+    const both = await gql(gateway, alice.key, 'mutation { createSession(input: { image: "sandbox-base:local", template: "dev" }) { id } }');
+    expect(both.errors?.[0]).toMatchObject({ message: 'Give either template or image, not both', extensions: { code: 'BAD_REQUEST' } });
+  });
+
   it('should answer the exact errors for an unknown base or session template, and create no session row', async () => {
     const ubuntu = await gql(gateway, alice.key, 'mutation { createTemplate(name: "from-ubuntu", dockerfile: "FROM ubuntu\\nRUN true\\n") { name } }');
     expect(ubuntu.errors?.[0]).toMatchObject({ message: 'Unknown base template ubuntu', extensions: { code: 'BAD_REQUEST' } });

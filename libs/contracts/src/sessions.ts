@@ -19,6 +19,8 @@ export interface CreateSandboxRequest {
   sessionId: string;
   /** A READY template (docs/templates.md); the manager's SANDBOX_DEFAULT_TEMPLATE when omitted. */
   template?: string;
+  /** Kept from before templates: the image of a READY template, as another way to name it (not both). */
+  image?: string;
   env?: Record<string, string>;
   cpu?: number;
   memoryMb?: number;

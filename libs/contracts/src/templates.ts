@@ -44,6 +44,8 @@ export interface CreateTemplateRequest {
 export const TemplateErrors = {
   unknown: (name: string) => `Unknown template ${name}`,
   unknownBase: (name: string) => `Unknown base template ${name}`,
+  unknownImage: (image: string) => `No template uses image ${image}`,
+  templateAndImage: () => 'Give either template or image, not both',
   invalidName: 'name must be 1 to 40 lower-case letters, digits or inner dashes',
   exists: (name: string) => `Template ${name} already exists`,
   notReady: (name: string, status: TemplateStatus) => `Template ${name} is not ready (status: ${status})`,

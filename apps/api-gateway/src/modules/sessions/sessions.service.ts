@@ -56,7 +56,7 @@ export class SessionsService implements OnApplicationShutdown {
   async create(user: AuthenticatedUser, input: CreateSessionInput = {}): Promise<SessionRecord> {
     // Checked before the row exists: an unknown template is the caller's 400, not a session in ERROR.
     // A manager that cannot be asked does not block the create: its outcome is settled later, as before.
-    const name = input.template ?? this.config.getOrThrow<string>('SANDBOX_DEFAULT_TEMPLATE');
+    const name = await this.templates.nameFor(input, this.config.getOrThrow<string>('SANDBOX_DEFAULT_TEMPLATE'));
     const template = await this.templates.requireReady(name).catch((error: unknown) => {
       if (error instanceof ServiceUnavailableError || error instanceof ServiceTimeoutError) return null;
       throw error;

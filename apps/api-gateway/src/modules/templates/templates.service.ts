@@ -22,6 +22,18 @@ export class TemplatesService {
     return (await this.manager.listTemplates()).templates.map(toModel);
   }
 
+  /**
+   * The template a create names, by name or (the form kept from before templates) by its image;
+   * the default when neither is given.
+   */
+  async nameFor(selector: { template?: string; image?: string }, defaultName: string): Promise<string> {
+    if (selector.image === undefined) return selector.template ?? defaultName;
+    if (selector.template !== undefined) throw DomainException.badRequest(TemplateErrors.templateAndImage());
+    const byImage = (await this.manager.listTemplates()).templates.find((template) => template.image === selector.image);
+    if (!byImage) throw DomainException.badRequest(TemplateErrors.unknownImage(selector.image));
+    return byImage.name;
+  }
+
   async find(name: string): Promise<TemplateModel | null> {
     const template = await this.findTemplate(name);
     return template && toModel(template);

@@ -152,6 +152,13 @@ describe(SessionsController.name, () => {
       expect(exec.status).toBe(404);
     });
 
+    it('should start a session from the template whose image is given (the image form of the create)', async () => {
+      const id = randomUUID();
+      const res = await m.call('POST', '/api/internal/sessions', { sessionId: id, image: 'sandbox-base:local' });
+      expect(res).toMatchObject({ status: 201, json: { sessionId: id, template: 'base', image: 'sandbox-base:local', status: 'running' } });
+      await m.client.deleteSession(id);
+    });
+
     it('should refuse limits above the configured maxima, unknown templates and bad bodies', async () => {
       const tooMuchCpu = await m.call('POST', '/api/internal/sessions', { sessionId: randomUUID(), cpu: 4 });
       expect(tooMuchCpu).toMatchObject({ status: 400, json: { message: 'cpu must be at most 1.5' } });
@@ -159,8 +166,9 @@ describe(SessionsController.name, () => {
       expect(tooMuchMemory).toMatchObject({ status: 400, json: { message: 'memoryMb must be at most 512' } });
       const template = await m.call('POST', '/api/internal/sessions', { sessionId: randomUUID(), template: 'no-such-template' });
       expect(template).toMatchObject({ status: 400, json: { message: 'Unknown template no-such-template' } });
-      // Sessions start from templates only: naming an arbitrary local image is not an option.
-      expect((await m.call('POST', '/api/internal/sessions', { sessionId: randomUUID(), image: 'sandbox-base:local' })).status).toBe(400);
+      // Sessions start from templates only: an image names a template (kept from before templates), never an arbitrary local image.
+      expect(await m.call('POST', '/api/internal/sessions', { sessionId: randomUUID(), image: 'debian:bookworm' })).toMatchObject({ status: 400, json: { message: 'No template uses image debian:bookworm' } });
+      expect(await m.call('POST', '/api/internal/sessions', { sessionId: randomUUID(), image: 'sandbox-base:local', template: 'dev' })).toMatchObject({ status: 400, json: { message: 'Give either template or image, not both' } });
       expect((await m.call('POST', '/api/internal/sessions', { sessionId: '../../etc' })).status).toBe(400);
       expect((await m.call('POST', '/api/internal/sessions', { sessionId: randomUUID(), env: { 'BAD-NAME': 'x' } })).status).toBe(400);
       expect((await m.call('POST', '/api/internal/sessions', { sessionId: randomUUID(), privileged: true })).status).toBe(400);

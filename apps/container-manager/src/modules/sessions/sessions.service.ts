@@ -41,7 +41,7 @@ export class SessionsService {
       if (existing?.status === SandboxStatus.Removed) throw SessionErrors.deleted(id);
       if (existing && existing.status !== SandboxStatus.Error) return { session: existing, created: false };
       if (existing) return { session: await this.provision(existing), created: false }; // retry of a failed create
-      const template = this.templates.resolveForSession(request.template);
+      const template = this.templates.resolveForSession(request.template, request.image);
       const cpu = request.cpu ?? this.config.defaultCpu;
       const memoryMb = request.memoryMb ?? this.config.defaultMemoryMb;
       if (cpu > this.config.maxCpu) throw SessionErrors.limit(`cpu must be at most ${this.config.maxCpu}`);

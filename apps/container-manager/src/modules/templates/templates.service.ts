@@ -57,8 +57,18 @@ export class TemplatesService implements OnModuleInit, OnApplicationShutdown {
     return template;
   }
 
-  /** The template a new session starts from (the configured default when none is named); it must be READY. */
-  resolveForSession(name: string = this.config.defaultTemplate): TemplateRecord {
+  /**
+   * The template a new session starts from, named or given by its image (the configured default when
+   * neither is); it must be READY.
+   */
+  resolveForSession(name?: string, image?: string): TemplateRecord {
+    if (name !== undefined && image !== undefined) throw TemplateExceptions.templateAndImage();
+    if (image !== undefined) {
+      const byImage = this.templates.list().find((record) => record.image === image);
+      if (!byImage) throw TemplateExceptions.unknownImage(image);
+      name = byImage.name;
+    }
+    name ??= this.config.defaultTemplate;
     const template = this.templates.find(name);
     if (!template) throw TemplateExceptions.unknown(name);
     if (template.status !== TemplateStatus.Ready) throw TemplateExceptions.notReady(name, template.status);

@@ -90,6 +90,13 @@ export class CreateSessionInput {
   @MaxLength(100)
   template?: string;
 
+  @Field({ nullable: true, description: 'Another way to name a READY template: its image (e.g. `sandbox-base:local`), kept from before templates. Not with `template`.' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(255)
+  image?: string;
+
   @Field(() => GraphQLJSON, { nullable: true, description: 'Environment variables: { NAME: "value" }.' })
   @IsOptional()
   @IsEnvRecord()

@@ -14,6 +14,12 @@ export class CreateSessionDto implements CreateSandboxRequest {
   @MaxLength(100, { message: 'template must be at most 100 characters' })
   template?: string;
 
+  @ApiPropertyOptional({ description: 'Another way to name a READY template: its image (e.g. sandbox-base:local). Not with `template`.' })
+  @IsOptional()
+  @IsString({ message: 'image must be a string' })
+  @MaxLength(255, { message: 'image must be at most 255 characters' })
+  image?: string;
+
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
   @IsOptional()
   @IsEnvMap()
