@@ -34,6 +34,8 @@ case "${1:-}" in
   start)
     load_stack_env
     export PREVIEW_DOMAIN="${PREVIEW_DOMAIN:-preview.localhost}"
+    # Browser apps on any local port may call the gateway (docs/frontend.md); CORS_ORIGINS= turns it off.
+    export CORS_ORIGINS="${CORS_ORIGINS-http://localhost:*,http://127.0.0.1:*}"
     for name in "${SERVICES[@]}"; do stop_service "$name"; done
     for name in "${SERVICES[@]}"; do
       step "service $name: starting on 127.0.0.1:${PORTS[$name]}"

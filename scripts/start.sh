@@ -18,12 +18,13 @@ bash "$ROOT/scripts/services.sh" start
 cat <<MSG
 
 Sandbox platform is up:
-  api-gateway        http://localhost:4000   GraphQL: http://localhost:4000/graphql   OpenAPI: http://localhost:4000/docs
+  api-gateway        http://localhost:4000   GraphQL: http://localhost:4000/graphql (open it in a browser for the explorer)   OpenAPI: http://localhost:4000/docs
   worker-service     http://localhost:4001   OpenAPI: http://localhost:4001/docs
   container-manager  http://localhost:4002   OpenAPI: http://localhost:4002/docs
   previews           http://{port}-{sessionId}.${PREVIEW_DOMAIN:-preview.localhost}:4002/
 
   Development API key (Authorization: Bearer ...): ${DEV_API_KEY}
+  Browser apps on http://localhost:* and http://127.0.0.1:* may call the API (CORS_ORIGINS; docs/frontend.md)
   Internal service key and database URLs: $STACK_ENV
   Logs: $LOG_DIR      Stop with: npm stop
 MSG

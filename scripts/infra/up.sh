@@ -2,7 +2,7 @@
 # shellcheck source-path=SCRIPTDIR
 # Brings up the local infrastructure the services and tests need, all on loopback:
 #   Docker engine, the `sandbox-net` bridge network (+ host firewall rules),
-#   PostgreSQL (127.0.0.1:54329), Redis (127.0.0.1:63799), the sandbox images,
+#   PostgreSQL (127.0.0.1:54329), Redis (127.0.0.1:63799), the sandbox images, Chromium (browser tests),
 #   and writes $DATA_DIR/stack.env (KEY=VALUE, mode 600) for the TS side and tests.
 # Idempotent: a second run only checks and reuses what is already running.
 # Usage: scripts/infra/up.sh [--with-nginx]
@@ -44,6 +44,8 @@ source "$INFRA/redis.sh"
 source "$INFRA/images.sh"
 # shellcheck source=nginx.sh
 source "$INFRA/nginx.sh"
+# shellcheck source=browser.sh
+source "$INFRA/browser.sh"
 # shellcheck source=env-file.sh
 source "$INFRA/env-file.sh"
 
@@ -54,6 +56,7 @@ postgres_up     # -> DATABASE_URL, TEST_DATABASE_URL, STACK_PG
 redis_up        # -> REDIS_URL, STACK_REDIS
 secrets_up      # -> INTERNAL_SERVICE_KEY, DEV_API_KEY
 images_up
+browser_up      # -> CHROMIUM_PATH (Debian's chromium, for the browser tests)
 if [[ "$WITH_NGINX" == 1 ]]; then nginx_up; fi
 env_file_up     # -> $STACK_ENV
 

@@ -6,6 +6,7 @@ import { HealthModule, LoggingModule, MetricsModule, serviceConfigModule } from 
 import { GatewayEnvironment } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { AuthModule } from './modules/auth/auth.module';
+import { BrowserModule } from './modules/browser/browser.module';
 import { GatewayGraphQLModule } from './modules/graphql/graphql.module';
 import { GatewayHealthChecks } from './modules/health/gateway-health.checks';
 import { SessionsModule } from './modules/sessions/sessions.module';
@@ -30,6 +31,7 @@ export class AppModule {
           }),
         }),
         AuthModule,
+        BrowserModule,
         GatewayGraphQLModule,
         SessionsModule,
         TasksModule,

@@ -80,6 +80,24 @@ describe(ApiKeyThrottlerGuard.name, () => {
       expect((await gqlFrom(gateway, '127.0.0.1', key)).headers['ratelimit-remaining']).toBe('0');
     });
 
+    it('should count operations that run no resolver ({ __typename }, introspection) like any other', async () => {
+      const { key } = await gateway.newUser();
+      const first = await gqlFrom(gateway, '127.0.0.1', key, '{ __typename }');
+      expect(first.status).toBe(200);
+      expect(first.body.data).toEqual({ __typename: 'Query' });
+      expect(first.headers['ratelimit-remaining']).toBe('2');
+      expect((await gqlFrom(gateway, '127.0.0.1', key, '{ __schema { queryType { name } } }')).headers['ratelimit-remaining']).toBe('1');
+      expect((await gqlFrom(gateway, '127.0.0.1', key, 'query Named { __typename }')).headers['ratelimit-remaining']).toBe('0');
+      expectRateLimited(await gqlFrom(gateway, '127.0.0.1', key, '{ __typename }'), 3);
+    });
+
+    it('should require an API key for { __typename } too', async () => {
+      const res = await gqlFrom(gateway, '127.0.0.9', null, '{ __typename }');
+      expect(res.status).toBe(401);
+      expect(res.body.errors?.[0]).toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
+      expect(res.body.data).toBeUndefined();
+    });
+
     it('should answer a request over the limit once, with one error and no error logged, however many aliases it has', async () => {
       const { key } = await gateway.newUser();
       for (let i = 0; i < 3; i++) expect((await gqlFrom(gateway, '127.0.0.1', key)).status).toBe(200);

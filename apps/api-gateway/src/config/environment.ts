@@ -1,7 +1,8 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateBy } from 'class-validator';
 import { DEFAULT_TEMPLATE, TEMPLATE_NAME_PATTERN } from '@sandbox/contracts';
 import { BaseEnvironment } from '@sandbox/shared';
+import { isOriginList } from '../modules/browser/origin-policy';
 
 export class GatewayEnvironment extends BaseEnvironment {
   override PORT = 4000;
@@ -33,6 +34,17 @@ export class GatewayEnvironment extends BaseEnvironment {
   @Min(1000, { message: 'THROTTLE_TTL_MS must be at least 1000' })
   @Max(3_600_000, { message: 'THROTTLE_TTL_MS must be at most 3600000' })
   THROTTLE_TTL_MS = 60_000;
+
+  /**
+   * Browser origins allowed to call the gateway (CORS and graphql-ws upgrades): comma list of origins,
+   * `scheme://host:*` for any port, `*` for any origin; empty (the default) allows none. `npm start`
+   * sets `http://localhost:*,http://127.0.0.1:*`.
+   */
+  @ValidateBy({
+    name: 'isOriginList',
+    validator: { validate: isOriginList, defaultMessage: () => 'CORS_ORIGINS must be a comma list of origins such as https://app.example.com or http://localhost:*' },
+  })
+  CORS_ORIGINS = '';
 
   /** A session still PENDING this long after its creation is checked against the container-manager. */
   @Type(() => Number)

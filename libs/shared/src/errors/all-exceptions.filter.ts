@@ -25,22 +25,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger(AllExceptionsFilter.name);
 
   catch(exception: unknown, host: ArgumentsHost): unknown {
+    if (host.getType<string>() === 'graphql') return this.toGraphQLError(exception);
     const view = this.toView(exception);
-    if (host.getType<string>() === 'graphql') {
-      const message = 'message' in view.body ? view.body.message : 'Error';
-      return new GraphQLError(Array.isArray(message) ? message.join('; ') : String(message), {
-        extensions: {
-          code: view.code,
-          status: view.status,
-          ...('errorId' in view.body ? { errorId: view.body.errorId } : {}),
-          // Failures of the whole request (no or bad credentials, rate limit) also set the HTTP status
-          // (Apollo reads and strips `extensions.http`); field errors stay 200 with partial data.
-          ...(REQUEST_LEVEL_CODES.has(view.code)
-            ? { http: { status: view.status, ...(view.headers ? { headers: new Map(Object.entries(view.headers)) } : {}) } }
-            : {}),
-        },
-      });
-    }
     const http = host.switchToHttp();
     const response = http.getResponse<Response>();
     const request = http.getRequest<Request>();
@@ -52,6 +38,24 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (view.headers) response.set(view.headers);
     response.status(view.status).json(view.body);
     return undefined;
+  }
+
+  /** The GraphQL form of the same answer, for resolvers and for hooks that run outside them. */
+  toGraphQLError(exception: unknown): GraphQLError {
+    const view = this.toView(exception);
+    const message = 'message' in view.body ? view.body.message : 'Error';
+    return new GraphQLError(Array.isArray(message) ? message.join('; ') : String(message), {
+      extensions: {
+        code: view.code,
+        status: view.status,
+        ...('errorId' in view.body ? { errorId: view.body.errorId } : {}),
+        // Failures of the whole request (no or bad credentials, rate limit) also set the HTTP status
+        // (Apollo reads and strips `extensions.http`); field errors stay 200 with partial data.
+        ...(REQUEST_LEVEL_CODES.has(view.code)
+          ? { http: { status: view.status, ...(view.headers ? { headers: new Map(Object.entries(view.headers)) } : {}) } }
+          : {}),
+      },
+    });
   }
 
   toView(exception: unknown): ErrorView {

@@ -6,13 +6,15 @@ import { specifiedRules, validate } from 'graphql';
 import type { Context, ServerOptions } from 'graphql-ws';
 import { join } from 'node:path';
 import type { WebSocket } from 'ws';
-import { clientAddress, DomainException } from '@sandbox/shared';
+import { AllExceptionsFilter, clientAddress, DomainException } from '@sandbox/shared';
 import { ErrorCode } from '@sandbox/contracts';
 import { ApiKeyConnectionsService } from '../auth/api-key-connections.service';
+import { ApiKeyRateLimiter } from '../auth/api-key-rate-limiter';
 import { AuthModule } from '../auth/auth.module';
 import { ApiKeysService } from '../auth/api-keys.service';
 import type { AuthenticatedUser, GraphQLRequestContext } from '../auth/auth.types';
 import { documentLimitRules } from './document-limits';
+import { requestLimitsPlugin } from './graphql-request-limits.plugin';
 
 export const GRAPHQL_PATH = '/graphql';
 /** Committed, so schema changes show up in review (code-first: written from the resolvers at boot). */
@@ -25,6 +27,8 @@ type WsExtra = {
   /** Removes the socket from the API key's open connections (set once authenticated). */
   untrack?: () => void;
 };
+
+const rateLimitErrors = new AllExceptionsFilter();
 
 const validateWithLimits: ServerOptions['validate'] = (schema, document) => validate(schema, document, [...specifiedRules, ...documentLimitRules()]);
 
@@ -46,8 +50,8 @@ function wsAuthorization(ctx: Context<Record<string, unknown> | undefined, WsExt
     GraphQLModule.forRootAsync<ApolloDriverConfig>({
       driver: ApolloDriver,
       imports: [AuthModule],
-      inject: [ApiKeysService, ApiKeyConnectionsService],
-      useFactory: (apiKeys: ApiKeysService, connections: ApiKeyConnectionsService): ApolloDriverConfig => ({
+      inject: [ApiKeysService, ApiKeyConnectionsService, ApiKeyRateLimiter],
+      useFactory: (apiKeys: ApiKeysService, connections: ApiKeyConnectionsService, limiter: ApiKeyRateLimiter): ApolloDriverConfig => ({
         path: GRAPHQL_PATH,
         autoSchemaFile: SCHEMA_FILE,
         sortSchema: true,
@@ -56,6 +60,8 @@ function wsAuthorization(ctx: Context<Record<string, unknown> | undefined, WsExt
         includeStacktraceInErrorResponses: false,
         // Depth, aliases and cost of a document are bounded before execution (document-limits.ts).
         validationRules: documentLimitRules(),
+        // Every request over HTTP is authenticated and counted before it runs, whatever it selects.
+        plugins: [requestLimitsPlugin(apiKeys, limiter)],
         // Keep the HTTP status an error asks for (401, 429: set by the shared exception filter).
         preserveHttpStatusForExecutionErrors: false,
         // Bearer keys, not cookies, authenticate: a request carrying Authorization cannot be a simple
@@ -90,6 +96,17 @@ function wsAuthorization(ctx: Context<Record<string, unknown> | undefined, WsExt
                 if (socket.readyState !== socket.OPEN) extra.untrack();
               }
               return true;
+            },
+            // Each operation over the socket counts against the key's rate limit, like a request over HTTP.
+            onSubscribe: async (ctx: Context<Record<string, unknown> | undefined, unknown>) => {
+              const user = (ctx.extra as WsExtra).user;
+              if (!user) return undefined;
+              try {
+                await limiter.countOperation(user);
+                return undefined;
+              } catch (error) {
+                return [rateLimitErrors.toGraphQLError(error)];
+              }
             },
             onClose: (ctx: Context<Record<string, unknown> | undefined, unknown>) => {
               (ctx.extra as WsExtra).untrack?.();
