@@ -1,3 +1,4 @@
 export * from './stack-env';
 export * from './test-app';
 export * from './service-process';
+export * from './scripted-model-server';

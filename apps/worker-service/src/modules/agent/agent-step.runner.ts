@@ -188,9 +188,10 @@ export class AgentStepRunner {
     } catch (error) {
       if (transcript) await input.saveTranscript(transcript).catch(() => undefined);
       if (input.signal.aborted) {
-        const reason: unknown = input.signal.reason;
-        const timedOut = reason instanceof Error && reason.name === 'TimeoutError';
-        return timedOut ? failed('timeout', 'Agent step timed out') : failed('cancelled', `Agent step cancelled${reason instanceof Error && reason.message ? `: ${reason.message}` : ''}`);
+        // AbortSignal.timeout() and a DOMException('...', 'TimeoutError') both name the reason TimeoutError.
+        const reason = (typeof input.signal.reason === 'object' && input.signal.reason !== null ? input.signal.reason : {}) as { name?: unknown; message?: unknown };
+        if (reason.name === 'TimeoutError') return failed('timeout', 'Agent step timed out');
+        return failed('cancelled', `Agent step cancelled${typeof reason.message === 'string' && reason.message ? `: ${reason.message}` : ''}`);
       }
       if (error instanceof StepFailure) return failed(error.reason, error.message);
       if (error instanceof ModelRequestError) return failed('model_error', error.message);
