@@ -90,9 +90,10 @@ export class WorkerEnvironment extends BaseEnvironment {
   LLM_API_KEY?: string;
 
   @ValidateIf((env: WorkerEnvironment) => env.LLM_BASE_URL !== undefined || env.LLM_MODEL !== undefined)
-  @IsString({ message: 'LLM_MODEL is required when LLM_BASE_URL is set' })
-  @MinLength(1, { message: 'LLM_MODEL is required when LLM_BASE_URL is set' })
+  // With stopAtFirstError the decorator nearest the property is checked first.
   @MaxLength(256, { message: 'LLM_MODEL must be at most 256 characters' })
+  @MinLength(1, { message: 'LLM_MODEL is required when LLM_BASE_URL is set' })
+  @IsString({ message: 'LLM_MODEL is required when LLM_BASE_URL is set' })
   LLM_MODEL?: string;
 
   /** Timeout of one model request (local models on a CPU can be slow). */
