@@ -45,6 +45,8 @@ env_file_up() {
     env_line DEV_API_KEY "$DEV_API_KEY"
     env_line STACK_PG "$STACK_PG"
     env_line STACK_REDIS "$STACK_REDIS"
+    # A local stack: webhooks may target receivers on this machine (docs/webhooks.md). Never in production.
+    env_line WEBHOOK_ALLOW_PRIVATE_TARGETS "${WEBHOOK_ALLOW_PRIVATE_TARGETS:-true}"
   } >"$tmp"
   if [[ -f "$STACK_ENV" ]] && cmp -s "$tmp" "$STACK_ENV"; then
     rm -f "$tmp"

@@ -11,6 +11,7 @@ import { GatewayGraphQLModule } from './modules/graphql/graphql.module';
 import { GatewayHealthChecks } from './modules/health/gateway-health.checks';
 import { SessionsModule } from './modules/sessions/sessions.module';
 import { TasksModule } from './modules/tasks/tasks.module';
+import { WebhooksModule } from './modules/webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -35,6 +36,7 @@ export class AppModule {
         GatewayGraphQLModule,
         SessionsModule,
         TasksModule,
+        WebhooksModule,
         HealthModule.register({ checks: GatewayHealthChecks }),
       ],
     };

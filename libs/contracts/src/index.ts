@@ -8,3 +8,4 @@ export * from './sessions';
 export * from './tasks';
 export * from './templates';
 export * from './runs';
+export * from './webhooks';

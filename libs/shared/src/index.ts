@@ -14,3 +14,4 @@ export * from './metrics/metrics.module';
 export * from './http/json-depth';
 export * from './http/page-query.dto';
 export * from './http/rate-limit';
+export * from './crypto/secret-sealer';

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateBy } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateBy } from 'class-validator';
 import { DEFAULT_TEMPLATE, TEMPLATE_NAME_PATTERN } from '@sandbox/contracts';
 import { BaseEnvironment } from '@sandbox/shared';
 import { isOriginList } from '../modules/browser/origin-policy';
@@ -57,4 +57,39 @@ export class GatewayEnvironment extends BaseEnvironment {
   @IsInt({ message: 'PENDING_SWEEP_INTERVAL_MS must be an integer' })
   @Min(100, { message: 'PENDING_SWEEP_INTERVAL_MS must be at least 100' })
   PENDING_SWEEP_INTERVAL_MS = 60_000;
+
+  /** `true` lets webhooks target loopback, private and link-local addresses: local development only (`npm start` sets it). */
+  @IsIn(['true', 'false'], { message: 'WEBHOOK_ALLOW_PRIVATE_TARGETS must be true or false' })
+  WEBHOOK_ALLOW_PRIVATE_TARGETS = 'false';
+
+  /** Attempts per delivery (the first included) before it is FAILED. */
+  @Type(() => Number)
+  @IsInt({ message: 'WEBHOOK_MAX_ATTEMPTS must be an integer' })
+  @Min(1, { message: 'WEBHOOK_MAX_ATTEMPTS must be between 1 and 50' })
+  @Max(50, { message: 'WEBHOOK_MAX_ATTEMPTS must be between 1 and 50' })
+  WEBHOOK_MAX_ATTEMPTS = 10;
+
+  /** First retry delay; each later one doubles (with jitter) up to WEBHOOK_RETRY_MAX_MS. */
+  @Type(() => Number)
+  @IsInt({ message: 'WEBHOOK_RETRY_BASE_MS must be an integer' })
+  @Min(10, { message: 'WEBHOOK_RETRY_BASE_MS must be at least 10' })
+  WEBHOOK_RETRY_BASE_MS = 10_000;
+
+  @Type(() => Number)
+  @IsInt({ message: 'WEBHOOK_RETRY_MAX_MS must be an integer' })
+  @Min(10, { message: 'WEBHOOK_RETRY_MAX_MS must be at least 10' })
+  WEBHOOK_RETRY_MAX_MS = 3_600_000;
+
+  /** Bound of each delivery request (connect, headers and body each). */
+  @Type(() => Number)
+  @IsInt({ message: 'WEBHOOK_TIMEOUT_MS must be an integer' })
+  @Min(100, { message: 'WEBHOOK_TIMEOUT_MS must be between 100 and 60000' })
+  @Max(60_000, { message: 'WEBHOOK_TIMEOUT_MS must be between 100 and 60000' })
+  WEBHOOK_TIMEOUT_MS = 10_000;
+
+  /** How often the delivery queue is polled when nothing new was queued by this gateway. */
+  @Type(() => Number)
+  @IsInt({ message: 'WEBHOOK_POLL_INTERVAL_MS must be an integer' })
+  @Min(50, { message: 'WEBHOOK_POLL_INTERVAL_MS must be at least 50' })
+  WEBHOOK_POLL_INTERVAL_MS = 1000;
 }

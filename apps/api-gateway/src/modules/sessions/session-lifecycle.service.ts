@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { CheckpointNotification, GatewaySessionStatus, SessionTransitionResponse } from '@sandbox/contracts';
+import { CheckpointNotification, GatewaySessionStatus, SessionTransitionResponse, WebhookEventType } from '@sandbox/contracts';
 import { DomainException } from '@sandbox/shared';
+import { PlatformEventsService } from '../webhooks/platform-events.service';
 import { SessionEventsService } from './session-events.service';
 import { illegalTransitionMessage, SessionTransition, sourcesOf, TRANSITION_TARGET } from './session-transitions';
 import { CheckpointRecord, SessionRecord, SessionsRepository } from './sessions.repository';
@@ -11,7 +12,8 @@ export const sessionNotFound = (id: string): DomainException => DomainException.
 /**
  * Applies the manager's notifications (internal routes) and createSession's failure path: the only
  * writers of a session's status. Each transition is one conditional UPDATE, so it is atomic and
- * idempotent; subscribers hear about every change that actually happened, once.
+ * idempotent; subscribers hear about every change that actually happened, once, and so do the
+ * owner's webhooks (session.* and checkpoint.created are published from here only).
  */
 @Injectable()
 export class SessionLifecycleService {
@@ -20,6 +22,7 @@ export class SessionLifecycleService {
   constructor(
     private readonly sessions: SessionsRepository,
     private readonly events: SessionEventsService,
+    private readonly platformEvents: PlatformEventsService,
   ) {}
 
   async apply(sessionId: string, transition: SessionTransition, reason?: string): Promise<SessionTransitionResponse> {
@@ -27,7 +30,7 @@ export class SessionLifecycleService {
     const changed = await this.sessions.transition(sessionId, sourcesOf(transition), target, reason);
     if (changed) {
       this.logger.log({ sessionId, status: target }, `session ${transition}`);
-      this.publishStatus(changed);
+      await this.publishStatus(changed);
       return { sessionId, status: changed.status, changed: true };
     }
     const current = await this.sessions.find(sessionId);
@@ -39,7 +42,17 @@ export class SessionLifecycleService {
   /** createSession's failure path: ERROR only while the manager has not reported the session started. */
   async failPending(sessionId: string, reason: string): Promise<void> {
     const changed = await this.sessions.transition(sessionId, [GatewaySessionStatus.Pending], GatewaySessionStatus.Error, reason);
-    if (changed) this.publishStatus(changed);
+    if (changed) await this.publishStatus(changed);
+  }
+
+  /** createSession inserted the PENDING row. */
+  async created(session: SessionRecord): Promise<void> {
+    await this.platformEvents.publish({ type: 'session.created', ownerId: session.ownerId, data: sessionEventData(session), at: session.createdAt });
+  }
+
+  /** deleteSession removed the sandbox and the row. */
+  async deleted(session: SessionRecord): Promise<void> {
+    await this.platformEvents.publish({ type: 'session.deleted', ownerId: session.ownerId, data: { sessionId: session.id } });
   }
 
   /** Records a checkpoint; `created` false when (session, commit) was already known. */
@@ -54,11 +67,21 @@ export class SessionLifecycleService {
     if (!result) throw sessionNotFound(notification.sessionId);
     if (result.created) {
       this.events.publish({ type: SessionEventType.CHECKPOINT_CREATED, sessionId: notification.sessionId, checkpoint: result.checkpoint, at: new Date() });
+      const session = await this.sessions.find(notification.sessionId);
+      if (session) {
+        const { id, commitHash, filesChanged, messageNumber, description, createdAt } = result.checkpoint;
+        await this.platformEvents.publish({
+          type: 'checkpoint.created',
+          ownerId: session.ownerId,
+          data: { sessionId: session.id, checkpoint: { id, commitHash, filesChanged, messageNumber, description, createdAt } },
+          at: createdAt,
+        });
+      }
     }
     return result;
   }
 
-  private publishStatus(session: SessionRecord): void {
+  private async publishStatus(session: SessionRecord): Promise<void> {
     this.events.publish({
       type: SessionEventType.STATUS_CHANGED,
       sessionId: session.id,
@@ -66,5 +89,19 @@ export class SessionLifecycleService {
       errorReason: session.errorReason,
       at: session.updatedAt,
     });
+    const type = WEBHOOK_EVENT_OF_STATUS[session.status];
+    if (type) await this.platformEvents.publish({ type, ownerId: session.ownerId, data: sessionEventData(session), at: session.updatedAt });
   }
+}
+
+const WEBHOOK_EVENT_OF_STATUS: Record<GatewaySessionStatus, WebhookEventType | null> = {
+  [GatewaySessionStatus.Pending]: null,
+  [GatewaySessionStatus.Active]: 'session.started',
+  [GatewaySessionStatus.Stopped]: 'session.stopped',
+  [GatewaySessionStatus.Error]: 'session.error',
+};
+
+/** The `data` of session.* webhook events. */
+function sessionEventData(session: SessionRecord): Record<string, unknown> {
+  return { sessionId: session.id, status: session.status, template: session.template, errorReason: session.errorReason };
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { TemplatesModule } from '../templates/templates.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { InternalSessionsController } from './internal-sessions.controller';
 import { PendingSessionsSweeper } from './pending-sessions.sweeper';
 import { SessionEventsService } from './session-events.service';
@@ -10,7 +11,7 @@ import { SessionsResolver } from './sessions.resolver';
 import { SessionsService } from './sessions.service';
 
 @Module({
-  imports: [AuthModule, TemplatesModule],
+  imports: [AuthModule, TemplatesModule, WebhooksModule],
   controllers: [InternalSessionsController],
   providers: [SessionsRepository, SessionEventsService, SessionLifecycleService, SessionsService, SessionsResolver, PendingSessionsSweeper],
   exports: [SessionEventsService, SessionsService],

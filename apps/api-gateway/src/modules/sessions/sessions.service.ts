@@ -62,6 +62,7 @@ export class SessionsService implements OnApplicationShutdown {
       throw error;
     });
     const session = await this.sessions.insert({ id: randomUUID(), ownerId: user.id, template: name, image: template?.image ?? null });
+    await this.lifecycle.created(session);
     const pending = this.createSandbox(session.id, name, input.env).finally(() => this.creating.delete(pending));
     this.creating.add(pending);
     return session;
@@ -81,13 +82,14 @@ export class SessionsService implements OnApplicationShutdown {
 
   /** Removes the sandbox (already gone is fine), then the row and its checkpoints. */
   async delete(user: AuthenticatedUser, id: string): Promise<boolean> {
-    await this.get(user, id);
+    const session = await this.get(user, id);
     try {
       await this.manager.deleteSession(id);
     } catch (error) {
       if (!(error instanceof ServiceNotFoundError)) throw error;
     }
     if (!(await this.sessions.deleteOwned(user.id, id))) throw sessionNotFound(id);
+    await this.lifecycle.deleted(session);
     return true;
   }
 

@@ -1,0 +1,78 @@
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { LookupAddress } from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
+import { Agent, request } from 'undici';
+import { WEBHOOK_RESPONSE_EXCERPT_BYTES } from '@sandbox/contracts';
+import { hostOf, resolveWebhookHost } from './webhook-target.policy';
+
+export interface WebhookResponse {
+  statusCode: number;
+  /** The start of the body, at most WEBHOOK_RESPONSE_EXCERPT_BYTES; the rest is never read. */
+  excerpt: string;
+}
+
+/**
+ * POSTs deliveries. Every connection goes to an address checked at connect time by the Agent's own
+ * lookup (so a name that resolved to a public address when the webhook was created cannot be
+ * re-pointed at a private one later: DNS rebinding), redirects are not followed (undici follows
+ * none without its redirect interceptor), and each request is bounded by WEBHOOK_TIMEOUT_MS.
+ */
+@Injectable()
+export class WebhookTransportRepository implements OnModuleDestroy {
+  private readonly allowPrivate: boolean;
+  private readonly timeoutMs: number;
+  private readonly agent: Agent;
+
+  constructor(config: ConfigService) {
+    this.allowPrivate = config.getOrThrow<string>('WEBHOOK_ALLOW_PRIVATE_TARGETS') === 'true';
+    this.timeoutMs = config.getOrThrow<number>('WEBHOOK_TIMEOUT_MS');
+    this.agent = new Agent({
+      connect: { lookup: this.checkedLookup, timeout: this.timeoutMs },
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.agent.close();
+  }
+
+  async post(url: string, headers: Record<string, string>, body: string): Promise<WebhookResponse> {
+    const target = new URL(url);
+    // An IP literal is connected to without any lookup: check it here.
+    if (isIP(hostOf(target)) !== 0) await resolveWebhookHost(hostOf(target), this.allowPrivate);
+    const response = await request(target, {
+      method: 'POST',
+      headers,
+      body,
+      dispatcher: this.agent,
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= WEBHOOK_RESPONSE_EXCERPT_BYTES) break; // leaving the loop destroys the rest of the body
+    }
+    return { statusCode: response.statusCode, excerpt: Buffer.concat(chunks).subarray(0, WEBHOOK_RESPONSE_EXCERPT_BYTES).toString('utf8') };
+  }
+
+  /** net's lookup contract, answered from the checked resolution only. */
+  private readonly checkedLookup: LookupFunction = (hostname, options, callback) => {
+    resolveWebhookHost(hostname, this.allowPrivate).then(
+      (resolved) => {
+        const addresses: LookupAddress[] = options.family ? resolved.filter((entry) => entry.family === options.family) : resolved;
+        if (addresses.length === 0) {
+          callback(Object.assign(new Error(`Webhook URL host ${hostname} has no address of the requested family`), { code: 'ENOTFOUND' }), '', 0);
+        } else if (options.all) {
+          callback(null, addresses);
+        } else {
+          callback(null, addresses[0].address, addresses[0].family);
+        }
+      },
+      (error: Error) => callback(error, '', 0),
+    );
+  };
+}
