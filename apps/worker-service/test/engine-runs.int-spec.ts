@@ -1,22 +1,12 @@
 import { TaskEventType, TaskStatus, TaskType } from '@sandbox/contracts';
 import { TaskProcessor } from '../src/modules/engine/task.processor';
 import { TaskRepository } from '../src/modules/tasks/task.repository';
-import { deletePrefix, startWorker, TestWorker, uniquePrefix, waitFor } from './worker-test-kit';
+import { useWorker, waitFor } from './worker-test-kit';
 
 /** Status changes are keyed by the run they come from: a late event of one run cannot overwrite a newer run. */
 describe(TaskProcessor.name, () => {
   describe('stalled events', () => {
-    const prefix = uniquePrefix('engine-stalled');
-    let worker: TestWorker;
-
-    beforeAll(async () => {
-      worker = await startWorker(prefix, { WORKER_CONCURRENCY: '1' });
-    });
-
-    afterAll(async () => {
-      await worker.close();
-      await deletePrefix(prefix);
-    });
+    const worker = useWorker('engine-stalled', { WORKER_CONCURRENCY: '1' });
 
     it('should leave a running task alone when a stalled event arrives while a run holds it, so its completion still applies', async () => {
       const task = await worker.client.createTask({ type: TaskType.SystemNoop, payload: { durationMs: 1_500 }, priority: 5 });
@@ -30,19 +20,12 @@ describe(TaskProcessor.name, () => {
   });
 
   describe('transitions keyed by run', () => {
-    const prefix = uniquePrefix('engine-runs');
-    let worker: TestWorker;
+    // API-only: the test plays the engine's runs itself.
+    const worker = useWorker('engine-runs', { WORKER_CONCURRENCY: '0' });
     let tasks: TaskRepository;
 
-    beforeAll(async () => {
-      // API-only: the test plays the engine's runs itself.
-      worker = await startWorker(prefix, { WORKER_CONCURRENCY: '0' });
+    beforeAll(() => {
       tasks = worker.app.app.get(TaskRepository);
-    });
-
-    afterAll(async () => {
-      await worker.close();
-      await deletePrefix(prefix);
     });
 
     const start = (id: string) =>

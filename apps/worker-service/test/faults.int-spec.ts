@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { ServiceUnavailableError, WorkerClient } from '@sandbox/clients';
-import { ErrorCode, ExecResult, INTERNAL_KEY_HEADER, ManagerRoutes, Task, TaskEventType, TaskStatus, TaskType, WorkerErrors } from '@sandbox/contracts';
-import { REPO_ROOT, requireStackVar, ServiceProcess, spawnService, waitForHealthy } from '@sandbox/testing';
+import { ErrorCode, ExecResult, ManagerRoutes, Task, TaskEventType, TaskStatus, TaskType, WorkerErrors } from '@sandbox/contracts';
+import { REPO_ROOT, requireStackVar, ServiceProcess } from '@sandbox/testing';
 import { TaskProcessor } from '../src/modules/engine/task.processor';
-import { deletePrefix, internalKey, readEvents, startWorker, TestWorker, uniquePrefix, waitFor } from './worker-test-kit';
+import { callService, deletePrefix, internalKey, readEvents, startManagerWithSession, startWorker, TestWorker, uniquePrefix, waitFor } from './worker-test-kit';
 
 const WORKER_MAIN = join(REPO_ROOT, 'dist/apps/worker-service/src/main.js');
 
@@ -144,33 +144,12 @@ describe(TaskProcessor.name, () => {
     let manager: ServiceProcess;
     let api: TestWorker;
 
-    const managerCall = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-      const response = await fetch(`${manager.url}${path}`, {
-        method,
-        headers: { [INTERNAL_KEY_HEADER]: internalKey(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(60_000),
-      });
-      const text = await response.text();
-      return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
-    };
+    const managerCall = <T>(method: string, path: string, body?: unknown) => callService<T>(manager.url, method, path, body);
     const shell = async (command: string): Promise<string> => (await managerCall<ExecResult>('POST', ManagerRoutes.exec(sessionId), { command })).body.stdout;
 
     beforeAll(async () => {
       if (!existsSync(WORKER_MAIN)) throw new Error(`${WORKER_MAIN} is missing: build first (node scripts/build.mjs; npm test does it)`);
-      manager = spawnService('container-manager', {
-        PORT: String(await freePort()),
-        INTERNAL_SERVICE_KEY: internalKey(),
-        DATA_DIR: dataDir,
-        SANDBOX_TEST_LABEL: 'true',
-        SANDBOX_MANAGER_ID: managerId,
-        API_GATEWAY_URL: `http://127.0.0.1:${await freePort()}`,
-        GIT_AUTOCOMMIT_DEBOUNCE_MS: '600000',
-        GIT_AUTOCOMMIT_MAX_WAIT_MS: '600000',
-      });
-      await waitForHealthy(manager, 60_000);
-      const created = await managerCall('POST', ManagerRoutes.sessions, { sessionId });
-      if (created.status !== 201) throw new Error(`session not created: ${created.status} ${JSON.stringify(created.body)}\n${manager.output()}`);
+      manager = await startManagerWithSession(dataDir, managerId, sessionId);
       api = await startWorker(prefix, { WORKER_CONCURRENCY: '0' });
     }, 120_000);
 

@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CheckpointPage, INTERNAL_KEY_HEADER, ManagerRoutes, SandboxSession, TaskStatus, TaskType } from '@sandbox/contracts';
-import { freePort, ServiceProcess, spawnService, waitForHealthy } from '@sandbox/testing';
+import { CheckpointPage, ManagerRoutes, TaskStatus, TaskType } from '@sandbox/contracts';
+import { ServiceProcess } from '@sandbox/testing';
 import { HandlerRegistry } from '../src/modules/handlers/handler.registry';
-import { deletePrefix, internalKey, startWorker, TestWorker, uniquePrefix, waitFor } from './worker-test-kit';
+import { callService, deletePrefix, startManagerWithSession, startWorker, TestWorker, uniquePrefix, waitFor } from './worker-test-kit';
 
 /** Names of the containers (running or not) carrying the label `key=value`. */
 const containersWith = (label: string): string[] =>
@@ -24,34 +24,11 @@ describe(`${HandlerRegistry.name} with the real container-manager`, () => {
   let manager: ServiceProcess;
   let worker: TestWorker;
 
-  const managerCall = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-    const response = await fetch(`${manager.url}${path}`, {
-      method,
-      headers: { [INTERNAL_KEY_HEADER]: internalKey(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(60_000),
-    });
-    const text = await response.text();
-    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
-  };
+  const managerCall = <T>(method: string, path: string, body?: unknown) => callService<T>(manager.url, method, path, body);
   const finished = (id: string) => waitFor(() => worker.client.getTask(id), (t) => [TaskStatus.Completed, TaskStatus.Failed, TaskStatus.Cancelled].includes(t.status), 60_000, 100);
 
   beforeAll(async () => {
-    manager = spawnService('container-manager', {
-      PORT: String(await freePort()),
-      INTERNAL_SERVICE_KEY: internalKey(),
-      DATA_DIR: dataDir,
-      SANDBOX_TEST_LABEL: 'true',
-      SANDBOX_MANAGER_ID: managerId,
-      // Nobody listens there: the manager's notifications wait in its outbox, its own operations go on.
-      API_GATEWAY_URL: `http://127.0.0.1:${await freePort()}`,
-      // No automatic checkpoint within the test, so the checkpoint task is the one that commits.
-      GIT_AUTOCOMMIT_DEBOUNCE_MS: '600000',
-      GIT_AUTOCOMMIT_MAX_WAIT_MS: '600000',
-    });
-    await waitForHealthy(manager, 60_000);
-    const created = await managerCall<SandboxSession>('POST', '/api/internal/sessions', { sessionId });
-    if (created.status !== 201) throw new Error(`session not created: ${created.status} ${JSON.stringify(created.body)}\n${manager.output()}`);
+    manager = await startManagerWithSession(dataDir, managerId, sessionId);
     worker = await startWorker(prefix, { WORKER_CONCURRENCY: '1', CONTAINER_MANAGER_URL: manager.url });
   }, 120_000);
 

@@ -2,22 +2,12 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '@sandbox/testing';
-import { deletePrefix, internalKey, startWorker, TestWorker, uniquePrefix } from './worker-test-kit';
+import { internalKey, useWorker } from './worker-test-kit';
 
 const run = promisify(execFile);
 
 describe('scripts/integration-flow.mjs', () => {
-  const prefix = uniquePrefix('flow');
-  let worker: TestWorker;
-
-  beforeAll(async () => {
-    worker = await startWorker(prefix, { WORKER_CONCURRENCY: '2' });
-  });
-
-  afterAll(async () => {
-    await worker.close();
-    await deletePrefix(prefix);
-  });
+  const worker = useWorker('flow', { WORKER_CONCURRENCY: '2' });
 
   it('should pass every step of the seed flow against a running worker', async () => {
     const { stdout } = await run(process.execPath, [join(REPO_ROOT, 'scripts/integration-flow.mjs')], { env: { ...process.env, WORKER_SERVICE_URL: worker.url, INTERNAL_SERVICE_KEY: internalKey(), API_GATEWAY_URL: '' }, timeout: 60_000 });

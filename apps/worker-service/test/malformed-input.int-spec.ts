@@ -2,20 +2,15 @@ import { Logger } from '@nestjs/common';
 import { request } from 'undici';
 import { INTERNAL_KEY_HEADER } from '@sandbox/contracts';
 import { MAX_JSON_DEPTH } from '@sandbox/shared';
-import { deletePrefix, internalKey, startWorker, TestWorker, uniquePrefix } from './worker-test-kit';
+import { internalKey, useWorker } from './worker-test-kit';
 
 /**
  * Hostile input on the worker's REST surface, against the real Redis: one clear 4xx each, nothing
  * logged as an unhandled error, and the worker keeps serving.
  */
 describe('worker malformed input', () => {
-  const prefix = uniquePrefix('malformed');
-  let worker: TestWorker;
+  const worker = useWorker('malformed');
   let errors: jest.SpyInstance;
-
-  beforeAll(async () => {
-    worker = await startWorker(prefix);
-  });
 
   beforeEach(() => {
     errors = jest.spyOn(Logger.prototype, 'error');
@@ -25,11 +20,6 @@ describe('worker malformed input', () => {
     expect(errors).not.toHaveBeenCalled();
     errors.mockRestore();
     expect((await request(`${worker.url}/health`)).statusCode).toBe(200);
-  });
-
-  afterAll(async () => {
-    await worker.close();
-    await deletePrefix(prefix);
   });
 
   const get = async (path: string) => {

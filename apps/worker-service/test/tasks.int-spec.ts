@@ -2,23 +2,13 @@ import { request } from 'undici';
 import { ServiceBadRequestError, ServiceNotFoundError } from '@sandbox/clients';
 import { INTERNAL_KEY_HEADER, Task, TaskEventType, TaskStatus, TaskType, WorkerErrors } from '@sandbox/contracts';
 import { TasksController } from '../src/modules/tasks/tasks.controller';
-import { deletePrefix, internalKey, readEvents, startWorker, TestWorker, uniquePrefix, waitFor } from './worker-test-kit';
+import { deletePrefix, internalKey, readEvents, startWorker, TestWorker, uniquePrefix, useWorker, waitFor } from './worker-test-kit';
 
 const noop = (durationMs = 0, priority: 1 | 5 | 10 = 5) => ({ type: TaskType.SystemNoop, payload: durationMs ? { durationMs } : {}, priority });
 
 describe(TasksController.name, () => {
   describe('REST surface', () => {
-    const prefix = uniquePrefix('tasks-rest');
-    let worker: TestWorker;
-
-    beforeAll(async () => {
-      worker = await startWorker(prefix, { WORKER_CONCURRENCY: '2' });
-    });
-
-    afterAll(async () => {
-      await worker.close();
-      await deletePrefix(prefix);
-    });
+    const worker = useWorker('tasks-rest', { WORKER_CONCURRENCY: '2' });
 
     it('should answer /health with status ok, a timestamp and redis up', async () => {
       const res = await request(`${worker.url}/health`);

@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { WorkerClient } from '@sandbox/clients';
-import { INTERNAL_KEY_HEADER, TaskEvent } from '@sandbox/contracts';
-import { requireStackVar, RunningApp, startTestApp } from '@sandbox/testing';
+import { INTERNAL_KEY_HEADER, ManagerRoutes, TaskEvent } from '@sandbox/contracts';
+import { freePort, requireStackVar, RunningApp, ServiceProcess, spawnService, startTestApp, waitForHealthy } from '@sandbox/testing';
 import { AppModule } from '../src/app.module';
 import { WORKER_SERVICE } from '../src/service';
 
@@ -44,6 +44,72 @@ export async function startWorker(prefix: string, env: Record<string, string> = 
       await app.close();
     },
   };
+}
+
+/**
+ * Starts a worker with its own key prefix before the enclosing `describe`'s tests, and closes it and
+ * deletes its keys after them. The answer reads through to that worker once it runs.
+ */
+export function useWorker(name: string, env: Record<string, string> = {}): Omit<TestWorker, 'close'> & { readonly prefix: string } {
+  const prefix = uniquePrefix(name);
+  let started: TestWorker | undefined;
+  beforeAll(async () => {
+    started = await startWorker(prefix, env);
+  });
+  afterAll(async () => {
+    await started?.close();
+    await deletePrefix(prefix);
+  });
+  const current = (): TestWorker => {
+    if (!started) throw new Error(`the ${name} worker is not started yet`);
+    return started;
+  };
+  return {
+    prefix,
+    get app() {
+      return current().app;
+    },
+    get url() {
+      return current().url;
+    },
+    get client() {
+      return current().client;
+    },
+  };
+}
+
+/** Calls a service's REST route with the internal key; the body parsed when there is one. */
+export async function callService<T>(baseUrl: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { [INTERNAL_KEY_HEADER]: internalKey(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(60_000),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+/**
+ * The real container-manager (from `dist`) with one session `sessionId` created, for handler tests
+ * against a real sandbox. Its notifications to the gateway go nowhere (nobody listens on that port:
+ * they wait in its outbox) and automatic checkpoints are off, so a checkpoint task is the one that commits.
+ */
+export async function startManagerWithSession(dataDir: string, managerId: string, sessionId: string): Promise<ServiceProcess> {
+  const manager = spawnService('container-manager', {
+    PORT: String(await freePort()),
+    INTERNAL_SERVICE_KEY: internalKey(),
+    DATA_DIR: dataDir,
+    SANDBOX_TEST_LABEL: 'true',
+    SANDBOX_MANAGER_ID: managerId,
+    API_GATEWAY_URL: `http://127.0.0.1:${await freePort()}`,
+    GIT_AUTOCOMMIT_DEBOUNCE_MS: '600000',
+    GIT_AUTOCOMMIT_MAX_WAIT_MS: '600000',
+  });
+  await waitForHealthy(manager, 60_000);
+  const created = await callService(manager.url, 'POST', ManagerRoutes.sessions, { sessionId });
+  if (created.status !== 201) throw new Error(`session not created: ${created.status} ${JSON.stringify(created.body)}\n${manager.output()}`);
+  return manager;
 }
 
 /** Deletes every key under `prefix:` (BullMQ's and the worker's). */
