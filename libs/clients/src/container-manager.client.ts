@@ -16,6 +16,7 @@ import {
   ManagerRoutes,
   Preview,
   PreviewList,
+  PreviewToken,
   SandboxSession,
   SandboxSessionList,
   Template,
@@ -120,6 +121,15 @@ export class ContainerManagerClient extends ServiceHttpClient {
 
   unregisterPreview(id: string, port: number): Promise<unknown> {
     return this.delete(ManagerRoutes.preview(id, port));
+  }
+
+  /** Makes the port private and returns its new token (earlier tokens stop working). */
+  issuePreviewToken(id: string, port: number): Promise<PreviewToken> {
+    return this.post(ManagerRoutes.previewToken(id, port));
+  }
+
+  makePreviewPublic(id: string, port: number): Promise<unknown> {
+    return this.delete(ManagerRoutes.previewPrivate(id, port));
   }
 
   listTemplates(): Promise<TemplateList> {

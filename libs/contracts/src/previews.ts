@@ -7,6 +7,15 @@ export interface Preview {
   port: number;
   registered: true;
   url: string;
+  /** A private port answers only requests with its current token (setPreviewPrivate). */
+  private: boolean;
+}
+
+/** A new token of a private port; shown once. */
+export interface PreviewToken {
+  sessionId: string;
+  port: number;
+  token: string;
 }
 
 export interface PreviewList {

@@ -32,6 +32,8 @@ export const ManagerRoutes = {
   restore: (id: string) => `/api/internal/sessions/${enc(id)}/git/restore`,
   previews: (id: string) => `/api/internal/sessions/${enc(id)}/previews`,
   preview: (id: string, port: number) => `/api/internal/sessions/${enc(id)}/previews/${port}`,
+  previewToken: (id: string, port: number) => `/api/internal/sessions/${enc(id)}/previews/${port}/token`,
+  previewPrivate: (id: string, port: number) => `/api/internal/sessions/${enc(id)}/previews/${port}/private`,
   templates: '/api/internal/templates',
   template: (name: string) => `/api/internal/templates/${enc(name)}`,
   health: '/health',

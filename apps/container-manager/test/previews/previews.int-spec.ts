@@ -67,7 +67,7 @@ describe(PreviewsService.name, () => {
       for (const port of [3001, 3000, 3001]) {
         const reply = await register(c.sessionId, { port });
         expect(reply.status).toBe(201);
-        expect(reply.json()).toEqual({ sessionId: c.sessionId, port, registered: true, url: `http://${port}-${c.sessionId}.${DOMAIN}:4002/` });
+        expect(reply.json()).toEqual({ sessionId: c.sessionId, port, registered: true, url: `http://${port}-${c.sessionId}.${DOMAIN}:4002/`, private: false });
       }
       const list = await call(app.port, ManagerRoutes.previews(c.sessionId), { headers: { 'x-internal-service-key': KEY } });
       expect(list.json()).toEqual({
@@ -132,8 +132,22 @@ describe(PreviewsService.name, () => {
         expect(seen).toMatchObject({ name: 'a-3001', method, url: '/api/items?x=1&y=%20z' });
         expect(seen.body.text).toBe(body ?? '');
       }
-      expect(echo(await call(app.port, `/previews/${a.sessionId}`)).url).toBe('/');
-      expect(echo(await call(app.port, `/previews/${a.sessionId}?q=1`)).url).toBe('/?q=1');
+      expect(echo(await call(app.port, `/previews/${a.sessionId}/`)).url).toBe('/');
+      expect(echo(await call(app.port, `/previews/${a.sessionId}/?q=1`)).url).toBe('/?q=1');
+    });
+
+    it('should redirect the path form without its trailing slash (308) so relative assets load under the prefix', async () => {
+      for (const method of ['GET', 'POST']) {
+        const bare = await call(app.port, `/previews/${a.sessionId}`, { method, body: method === 'POST' ? 'x=1' : undefined });
+        expect(bare.status).toBe(308);
+        expect(bare.headers.location).toBe(`/previews/${a.sessionId}/`);
+      }
+      const withQuery = await call(app.port, `/previews/${a.sessionId}?q=1`);
+      expect(withQuery.status).toBe(308);
+      expect(withQuery.headers.location).toBe(`/previews/${a.sessionId}/?q=1`);
+      // Followed, a page's relative URL `app.js` now resolves under the prefix.
+      expect(new URL('app.js', `http://127.0.0.1${withQuery.headers.location as string}`).pathname).toBe(`/previews/${a.sessionId}/app.js`);
+      expect(echo(await call(app.port, `/previews/${a.sessionId}/app.js`)).url).toBe('/app.js');
     });
 
     it('should route the host form by port and session, before the manager’s own routes', async () => {
@@ -415,6 +429,23 @@ describe(PreviewsService.name, () => {
       const rotated = await issue(c.sessionId, 3000);
       expect((await viaHost(3000, c.sessionId, '/', { headers: { 'x-preview-token': token } })).status).toBe(401);
       expect(echo(await viaHost(3000, c.sessionId, '/', { headers: { 'x-preview-token': rotated } })).name).toBe(c.sessionId);
+    });
+
+    it('should make a private port public again, its token then no longer needed nor honoured as a secret', async () => {
+      const c = await sandbox();
+      await c.serve(3000);
+      await register(c.sessionId, { port: 3000 });
+      await issue(c.sessionId, 3000);
+      expect((await viaHost(3000, c.sessionId, '/')).status).toBe(401);
+      const listed = await call(app.port, ManagerRoutes.previews(c.sessionId), { headers: { 'x-internal-service-key': KEY } });
+      expect(listed.json()).toMatchObject({ previews: [{ port: 3000, private: true }] });
+      const opened = await call(app.port, ManagerRoutes.previewPrivate(c.sessionId, 3000), { method: 'DELETE', headers: { 'x-internal-service-key': KEY } });
+      expect(opened.json()).toEqual({ sessionId: c.sessionId, port: 3000, private: false });
+      expect(echo(await viaHost(3000, c.sessionId, '/')).name).toBe(c.sessionId);
+      const after = await call(app.port, ManagerRoutes.previews(c.sessionId), { headers: { 'x-internal-service-key': KEY } });
+      expect(after.json()).toMatchObject({ previews: [{ port: 3000, private: false }] });
+      const unknown = await call(app.port, ManagerRoutes.previewPrivate(c.sessionId, 3999), { method: 'DELETE', headers: { 'x-internal-service-key': KEY } });
+      expect(unknown.status).toBe(404);
     });
 
     it('should require the token on WebSocket upgrades too', async () => {

@@ -19,11 +19,12 @@ export class GitController {
   constructor(private readonly git: GitService) {}
 
   @Post('commit')
-  @ApiOperation({ summary: 'Checkpoint the whole workspace: 201 with the checkpoint, or 200 { committed: false } when nothing changed' })
+  @ApiOperation({ summary: 'Checkpoint the whole workspace: 201 with the checkpoint, or 200 { committed: false } when nothing changed and no description was given' })
   @ApiCreatedResponse({ type: GitCheckpointDto })
   @ApiOkResponse({ schema: { $ref: getSchemaPath(NotCommittedDto) } })
   async commit(@Param('id', SessionId) id: string, @Body() body: CommitRequestDto, @Res({ passthrough: true }) res: Response): Promise<CommitResponse> {
-    const checkpoint = await this.git.commit(id, body);
+    // A description names the current tree even when nothing changed since the last checkpoint.
+    const checkpoint = await this.git.commit(id, body, { label: true });
     if (checkpoint) {
       res.status(HttpStatus.CREATED);
       return checkpoint;

@@ -177,6 +177,19 @@ describe(GitService.name, () => {
       expect((await api.status(id)).body).toEqual({ clean: true, head: second.commitHash, files: [] });
     });
 
+    it('should label the current tree when a description is given, even with nothing changed since auto-commit took it', async () => {
+      const { id, ws } = await newSession();
+      write(ws, 'app.js', 'v1\n');
+      const auto = await checkpoint(id);
+      expect(await api.commit(id)).toEqual({ status: 200, body: { committed: false } });
+      expect(await api.commit(id, { description: '   ' })).toEqual({ status: 200, body: { committed: false } });
+      const labelled = await checkpoint(id, { description: 'works: login page done' });
+      expect(labelled).toMatchObject({ filesChanged: 0, description: 'works: login page done' });
+      expect(labelled.commitHash).not.toBe(auto.commitHash);
+      expect(treeOf(id, labelled.commitHash)).toEqual(treeOf(id, auto.commitHash));
+      expect(((await api.checkpoints(id)).body as CheckpointPage).checkpoints[0]).toMatchObject({ commitHash: labelled.commitHash, description: 'works: login page done' });
+    });
+
     it('should honour .gitignore and report workspace changes in status', async () => {
       const { id, ws } = await newSession();
       write(ws, '.gitignore', 'node_modules/\n*.log\n');
@@ -204,7 +217,8 @@ describe(GitService.name, () => {
       expect(treeOf(id, result.commitHash)).toEqual(['--upload-pack=touch ' + marker, '-rf'].sort());
       expect(execFileSync('git', [`--git-dir=${gitDir(dataDir, id)}`, 'log', '-1', '--format=%B', result.commitHash]).toString().trimEnd()).toBe(description);
       expect(existsSync(marker)).toBe(false);
-      expect((await api.commit(id, { description: '-' })).status).toBe(200);
+      // A description alone labels the unchanged tree, and stays text.
+      expect(await api.commit(id, { description: '-' })).toMatchObject({ status: 201, body: { description: '-', filesChanged: 0 } });
     });
   });
 

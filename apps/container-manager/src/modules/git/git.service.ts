@@ -53,10 +53,15 @@ export class GitService {
     });
   }
 
-  /** A checkpoint of everything in the workspace, or null when nothing changed since the last one. */
-  async commit(sessionId: string, request: CommitRequest = {}): Promise<GitCheckpoint | null> {
+  /**
+   * A checkpoint of everything in the workspace, or null when nothing changed since the last one.
+   * `label`: a caller's description always records one, since naming the current tree is what was
+   * asked for, even when auto-commit already took that tree (the new checkpoint changes no file).
+   */
+  async commit(sessionId: string, request: CommitRequest = {}, options: { label?: boolean } = {}): Promise<GitCheckpoint | null> {
     this.requireSession(sessionId);
-    return this.serializer.run(sessionId, async () => this.commitLocked(sessionId, await this.open(sessionId), request));
+    const labelled = options.label === true && Boolean(request.description?.trim());
+    return this.serializer.run(sessionId, async () => this.commitLocked(sessionId, await this.open(sessionId), request, labelled));
   }
 
   listCheckpoints(sessionId: string, limit: number, offset: number): CheckpointPage {

@@ -61,6 +61,12 @@ export class PreviewGateway {
       sendJson(res, 400, match.message);
       return true;
     }
+    if (match.request.slashRedirect) {
+      // 308 keeps the method and body; the page then loads its relative assets under the prefix.
+      res.writeHead(308, { location: match.request.slashRedirect, 'content-length': 0 });
+      res.end();
+      return true;
+    }
     let admission: Admission;
     try {
       admission = this.admit(req, match.request, false);

@@ -46,6 +46,10 @@ describe('preview request matching', () => {
   it('should strip the prefix and keep the query on the path forms', () => {
     expect(matchPreviewRequest(undefined, `/previews/${ID}?a=1`, 'preview.localhost')).toEqual({
       kind: 'preview',
+      request: { form: 'path', sessionId: ID, path: '/?a=1', prefix: `/previews/${ID}`, slashRedirect: `/previews/${ID}/?a=1` },
+    });
+    expect(matchPreviewRequest(undefined, `/previews/${ID}/?a=1`, 'preview.localhost')).toEqual({
+      kind: 'preview',
       request: { form: 'path', sessionId: ID, path: '/?a=1', prefix: `/previews/${ID}` },
     });
     expect(matchPreviewRequest(undefined, `/internal-previews/proxy/${ID}/a/b`, 'preview.localhost')).toMatchObject({ request: { form: 'internal', path: '/a/b' } });

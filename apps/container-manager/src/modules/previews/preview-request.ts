@@ -20,6 +20,11 @@ export interface PreviewRequest {
   path: string;
   /** The prefix the client used on the path forms, e.g. `/previews/<id>`. */
   prefix?: string;
+  /**
+   * Path form without the slash after the id (`/previews/<id>` or `/previews/<id>?q`): where to
+   * redirect, so that the page's relative URLs resolve under the prefix instead of `/previews/`.
+   */
+  slashRedirect?: string;
 }
 
 export type PreviewMatch = { kind: 'preview'; request: PreviewRequest } | { kind: 'invalid'; message: string } | { kind: 'none' };
@@ -94,7 +99,9 @@ function matchPrefix(form: PreviewForm, url: string, prefix: string): PreviewMat
   if (!isSessionId(sessionId)) return { kind: 'invalid', message: 'Session id must be a UUID' };
   const suffix = rest.slice(end);
   const path = suffix.startsWith('/') ? suffix : `/${suffix}`;
-  return { kind: 'preview', request: { form, sessionId, path, prefix: `${prefix}${rest.slice(0, end)}` } };
+  const base = `${prefix}${rest.slice(0, end)}`;
+  const slashRedirect = form === 'path' && !suffix.startsWith('/') ? `${base}${path}` : undefined;
+  return { kind: 'preview', request: { form, sessionId, path, prefix: base, ...(slashRedirect ? { slashRedirect } : {}) } };
 }
 
 /** Splits `preview_token` off a path's query string; the sandbox never sees it. */

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, Param, PipeTransform, Post, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { DomainException, InternalServiceKeyGuard } from '@sandbox/shared';
-import { PreviewDto, PreviewListDto, PreviewTokenDto, RevokedPreviewTokenDto, UnregisteredPreviewDto } from './dto/preview-responses.dto';
+import { PreviewDto, PreviewListDto, PreviewTokenDto, PublicPreviewDto, RevokedPreviewTokenDto, UnregisteredPreviewDto } from './dto/preview-responses.dto';
 import { RegisterPreviewDto } from './dto/register-preview.dto';
 import { isSessionId } from './preview-request';
 import { PreviewsService } from './previews.service';
@@ -51,6 +51,12 @@ export class PreviewsController {
   @ApiOperation({ summary: 'Make the port private and issue a new access token (earlier tokens stop working)' })
   issueToken(@Param('id', SessionIdPipe) id: string, @Param('port', PortParamPipe) port: number): PreviewTokenDto {
     return this.previews.issueToken(id, port);
+  }
+
+  @Delete(':port/private')
+  @ApiOperation({ summary: 'Make the port public again; its token stops working' })
+  makePublic(@Param('id', SessionIdPipe) id: string, @Param('port', PortParamPipe) port: number): PublicPreviewDto {
+    return this.previews.makePublic(id, port);
   }
 
   @Delete(':port/token')

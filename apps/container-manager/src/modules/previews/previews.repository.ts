@@ -37,6 +37,7 @@ export class PreviewsRepository {
   private readonly deleteStatement: Statement<[string, number]>;
   private readonly deleteSessionStatement: Statement<[string]>;
   private readonly setTokenStatement: Statement<[string | null, string, number]>;
+  private readonly makePublicStatement: Statement<[string, number]>;
 
   constructor(database: DatabaseService) {
     const db = database.db;
@@ -50,6 +51,7 @@ export class PreviewsRepository {
     this.deleteStatement = db.prepare('DELETE FROM preview_ports WHERE session_id = ? AND port = ?');
     this.deleteSessionStatement = db.prepare('DELETE FROM preview_ports WHERE session_id = ?');
     this.setTokenStatement = db.prepare('UPDATE preview_ports SET private = 1, token_hash = ? WHERE session_id = ? AND port = ?');
+    this.makePublicStatement = db.prepare('UPDATE preview_ports SET private = 0, token_hash = NULL WHERE session_id = ? AND port = ?');
   }
 
   upsert(sessionId: string, port: number, registeredAt: number): PreviewRecord {
@@ -79,5 +81,10 @@ export class PreviewsRepository {
   /** Marks the port private; `tokenHash` null revokes the token and leaves the port closed to everyone. */
   setToken(sessionId: string, port: number, tokenHash: string | null): boolean {
     return this.setTokenStatement.run(tokenHash, sessionId, port).changes > 0;
+  }
+
+  /** Makes the port public again and forgets its token. */
+  makePublic(sessionId: string, port: number): boolean {
+    return this.makePublicStatement.run(sessionId, port).changes > 0;
   }
 }

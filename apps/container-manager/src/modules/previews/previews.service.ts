@@ -125,6 +125,13 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
     return { sessionId, port, revoked: true };
   }
 
+  /** Makes the port public again: its token stops working and anyone may open it. */
+  makePublic(sessionId: string, port: number): { sessionId: string; port: number; private: false } {
+    if (!this.previews.makePublic(sessionId, validatePort(port))) throw DomainException.notFound(PreviewErrors.noPort(sessionId));
+    this.refresh(sessionId);
+    return { sessionId, port, private: false };
+  }
+
   /** The registration a request addresses: the named port (host form) or the most recent one. 404 otherwise. */
   registrationFor(request: Pick<PreviewRequest, 'sessionId' | 'port'>): PreviewRecord {
     const list = this.registrations.get(request.sessionId);
@@ -219,7 +226,7 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
   }
 
   private toPreview(record: PreviewRecord): Preview {
-    return { sessionId: record.sessionId, port: record.port, registered: true, url: this.publicUrl(record.sessionId, record.port) };
+    return { sessionId: record.sessionId, port: record.port, registered: true, url: this.publicUrl(record.sessionId, record.port), private: record.private };
   }
 
   private publicUrl(sessionId: string, port: number): string {

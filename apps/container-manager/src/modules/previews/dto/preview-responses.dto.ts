@@ -6,6 +6,7 @@ export class PreviewDto implements Preview {
   @ApiProperty() port!: number;
   @ApiProperty({ enum: [true] }) registered!: true;
   @ApiProperty({ example: 'http://3000-3f1c….preview.localhost:4002/' }) url!: string;
+  @ApiProperty({ description: 'Private ports answer only requests with their current token.' }) private!: boolean;
 }
 
 export class PreviewListDto implements PreviewList {
@@ -23,6 +24,12 @@ export class PreviewTokenDto {
   @ApiProperty({ format: 'uuid' }) sessionId!: string;
   @ApiProperty() port!: number;
   @ApiProperty({ description: 'Send as X-Preview-Token, ?preview_token= or the sandbox_preview_token cookie. Shown once.' }) token!: string;
+}
+
+export class PublicPreviewDto {
+  @ApiProperty({ format: 'uuid' }) sessionId!: string;
+  @ApiProperty() port!: number;
+  @ApiProperty({ enum: [false] }) private!: false;
 }
 
 export class RevokedPreviewTokenDto {
