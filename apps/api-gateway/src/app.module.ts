@@ -9,6 +9,7 @@ import { AuthModule } from './modules/auth/auth.module';
 import { BrowserModule } from './modules/browser/browser.module';
 import { GatewayGraphQLModule } from './modules/graphql/graphql.module';
 import { GatewayHealthChecks } from './modules/health/gateway-health.checks';
+import { RunsModule } from './modules/runs/runs.module';
 import { SessionsModule } from './modules/sessions/sessions.module';
 import { TasksModule } from './modules/tasks/tasks.module';
 import { WebhooksModule } from './modules/webhooks/webhooks.module';
@@ -36,6 +37,7 @@ export class AppModule {
         GatewayGraphQLModule,
         SessionsModule,
         TasksModule,
+        RunsModule,
         WebhooksModule,
         HealthModule.register({ checks: GatewayHealthChecks }),
       ],

@@ -92,4 +92,36 @@ export class GatewayEnvironment extends BaseEnvironment {
   @IsInt({ message: 'WEBHOOK_POLL_INTERVAL_MS must be an integer' })
   @Min(50, { message: 'WEBHOOK_POLL_INTERVAL_MS must be at least 50' })
   WEBHOOK_POLL_INTERVAL_MS = 1000;
+
+  /** Events of a run are kept at least this long after it finished (docs/runs.md); 7 days by default. */
+  @Type(() => Number)
+  @IsInt({ message: 'RUN_EVENT_RETENTION_MS must be an integer' })
+  @Min(60_000, { message: 'RUN_EVENT_RETENTION_MS must be at least 60000' })
+  RUN_EVENT_RETENTION_MS = 7 * 24 * 3600_000;
+
+  /** How often runs whose task may have ended without them are checked, and event retention applied. */
+  @Type(() => Number)
+  @IsInt({ message: 'RUN_SWEEP_INTERVAL_MS must be an integer' })
+  @Min(100, { message: 'RUN_SWEEP_INTERVAL_MS must be at least 100' })
+  RUN_SWEEP_INTERVAL_MS = 30_000;
+
+  /** A QUEUED or RUNNING run silent this long has its task checked by the sweeper. */
+  @Type(() => Number)
+  @IsInt({ message: 'RUN_STALL_AFTER_MS must be an integer' })
+  @Min(100, { message: 'RUN_STALL_AFTER_MS must be at least 100' })
+  RUN_STALL_AFTER_MS = 60_000;
+
+  /** Watchers re-read a run's events at least this often (the LISTEN/NOTIFY doorbell usually wakes them first). */
+  @Type(() => Number)
+  @IsInt({ message: 'RUN_EVENT_POLL_MS must be an integer' })
+  @Min(50, { message: 'RUN_EVENT_POLL_MS must be at least 50' })
+  @Max(60_000, { message: 'RUN_EVENT_POLL_MS must be at most 60000' })
+  RUN_EVENT_POLL_MS = 1_000;
+
+  /** Deliveries of a run's task (a worker lost mid-run is one); the run resumes from its last finished step. */
+  @Type(() => Number)
+  @IsInt({ message: 'RUN_TASK_MAX_ATTEMPTS must be an integer' })
+  @Min(1, { message: 'RUN_TASK_MAX_ATTEMPTS must be at least 1' })
+  @Max(20, { message: 'RUN_TASK_MAX_ATTEMPTS must be at most 20' })
+  RUN_TASK_MAX_ATTEMPTS = 3;
 }

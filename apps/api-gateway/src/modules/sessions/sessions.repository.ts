@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { GatewaySessionStatus } from '@sandbox/contracts';
 import { PrismaService } from '../../database/prisma.service';
-import { Prisma, SessionStatus } from '../../generated/prisma/client';
+import { Prisma, RunStatus, SessionStatus } from '../../generated/prisma/client';
 
 export interface SessionRecord {
   id: string;
@@ -14,6 +14,9 @@ export interface SessionRecord {
   updatedAt: Date;
   startedAt: Date | null;
   stoppedAt: Date | null;
+  /** The repository initRun imported; null for sessions made with createSession. */
+  repoUrl: string | null;
+  repoName: string | null;
 }
 
 export interface CheckpointRecord {
@@ -23,10 +26,12 @@ export interface CheckpointRecord {
   filesChanged: number;
   messageNumber: number | null;
   description: string | null;
+  /** The run that was RUNNING in the session when the checkpoint was recorded. */
+  runId: string | null;
   createdAt: Date;
 }
 
-export type NewCheckpoint = Omit<CheckpointRecord, 'id' | 'createdAt'> & { createdAt?: Date };
+export type NewCheckpoint = Omit<CheckpointRecord, 'id' | 'createdAt' | 'runId'> & { createdAt?: Date };
 
 /** Prisma's enum and the contract's enum hold the same strings; this keeps the compiler honest. */
 const toRecord = <T extends { status: SessionStatus }>(row: T): T & { status: GatewaySessionStatus } => row as T & { status: GatewaySessionStatus };
@@ -36,7 +41,7 @@ const toRecord = <T extends { status: SessionStatus }>(row: T): T & { status: Ga
 export class SessionsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async insert(data: { id: string; ownerId: string; template: string; image: string | null }): Promise<SessionRecord> {
+  async insert(data: { id: string; ownerId: string; template: string; image: string | null; repoUrl?: string; repoName?: string }): Promise<SessionRecord> {
     return toRecord(await this.prisma.session.create({ data: { ...data, status: SessionStatus.PENDING } }));
   }
 
@@ -88,10 +93,14 @@ export class SessionsRepository {
     return count === 1;
   }
 
-  /** Inserts a checkpoint unless (session, commit) exists; `created` false for a duplicate. Null for an unknown session. */
+  /**
+   * Inserts a checkpoint unless (session, commit) exists; `created` false for a duplicate. Null for an
+   * unknown session. A checkpoint recorded while a run of the session is RUNNING carries its id.
+   */
   async recordCheckpoint(checkpoint: NewCheckpoint): Promise<{ checkpoint: CheckpointRecord; created: boolean } | null> {
     try {
-      const { count } = await this.prisma.gitCheckpoint.createMany({ data: [checkpoint], skipDuplicates: true });
+      const running = await this.prisma.run.findFirst({ where: { sessionId: checkpoint.sessionId, status: RunStatus.RUNNING }, select: { id: true } });
+      const { count } = await this.prisma.gitCheckpoint.createMany({ data: [{ ...checkpoint, runId: running?.id ?? null }], skipDuplicates: true });
       const row = await this.prisma.gitCheckpoint.findUnique({
         where: { sessionId_commitHash: { sessionId: checkpoint.sessionId, commitHash: checkpoint.commitHash } },
       });

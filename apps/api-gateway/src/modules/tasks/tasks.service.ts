@@ -181,6 +181,7 @@ export class TasksService {
     if (OPERATOR_TASK_TYPES.has(type)) {
       throw DomainException.forbidden(`Task type ${type} acts on every session and is reserved for the platform operator`);
     }
+    if (type === String(TaskType.RunExecute)) throw DomainException.forbidden(`Task type ${type} is started by runs (startRun, initRun), not directly`);
     const sessionId = payload?.sessionId;
     if (sessionId === undefined) return;
     if (typeof sessionId !== 'string') throw DomainException.badRequest('payload.sessionId must be a string');

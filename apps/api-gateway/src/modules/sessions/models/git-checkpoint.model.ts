@@ -20,6 +20,9 @@ export class GitCheckpointModel {
   @Field(() => String, { nullable: true })
   description!: string | null;
 
+  @Field(() => ID, { nullable: true, description: 'The run that was RUNNING in the session when this checkpoint was taken.' })
+  runId!: string | null;
+
   @Field()
   createdAt!: Date;
 }

@@ -39,6 +39,12 @@ export class SessionModel {
 
   @Field(() => Date, { nullable: true })
   stoppedAt!: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'The repository initRun imported into the session.' })
+  repoUrl!: string | null;
+
+  @Field(() => String, { nullable: true, description: "The repository's name, inferred from its URL (https://host/org/name.git → name)." })
+  repoName!: string | null;
 }
 
 @ObjectType('SessionPage')
