@@ -9,7 +9,7 @@ import { AuthModule } from './modules/auth/auth.module';
 import { BrowserModule } from './modules/browser/browser.module';
 import { GatewayGraphQLModule } from './modules/graphql/graphql.module';
 import { GatewayHealthChecks } from './modules/health/gateway-health.checks';
-import { RunsModule } from './modules/runs/runs.module';
+import { McpModule } from './modules/mcp/mcp.module';
 import { SessionsModule } from './modules/sessions/sessions.module';
 import { TasksModule } from './modules/tasks/tasks.module';
 import { WebhooksModule } from './modules/webhooks/webhooks.module';
@@ -37,7 +37,7 @@ export class AppModule {
         GatewayGraphQLModule,
         SessionsModule,
         TasksModule,
-        RunsModule,
+        McpModule,
         WebhooksModule,
         HealthModule.register({ checks: GatewayHealthChecks }),
       ],

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
 import { ContainerManagerClient, ServiceClientError, ServiceNotFoundError, ServiceTimeoutError, ServiceUnavailableError } from '@sandbox/clients';
-import { ExecResult, FileEntry, GatewaySessionStatus, Preview } from '@sandbox/contracts';
+import { ExecResult, FileEntry, GatewaySessionStatus, GitDiff, Preview } from '@sandbox/contracts';
 import type { AuthenticatedUser } from '../auth/auth.types';
 import { FileEncoding } from './models/sandbox.model';
 import { sessionNotFound, SessionLifecycleService } from './session-lifecycle.service';
@@ -53,7 +53,7 @@ export class SessionsService implements OnApplicationShutdown {
    * background and its success arrives as POST /api/internal/sessions/:id/start. A create the
    * manager refused turns the session to ERROR with the manager's message as reason.
    */
-  async create(user: AuthenticatedUser, input: CreateSessionInput = {}, repository?: { repoUrl: string; repoName: string }): Promise<SessionRecord> {
+  async create(user: AuthenticatedUser, input: CreateSessionInput = {}): Promise<SessionRecord> {
     // Checked before the row exists: an unknown template is the caller's 400, not a session in ERROR.
     // A manager that cannot be asked does not block the create: its outcome is settled later, as before.
     const name = await this.templates.nameFor(input, this.config.getOrThrow<string>('SANDBOX_DEFAULT_TEMPLATE'));
@@ -61,7 +61,7 @@ export class SessionsService implements OnApplicationShutdown {
       if (error instanceof ServiceUnavailableError || error instanceof ServiceTimeoutError) return null;
       throw error;
     });
-    const session = await this.sessions.insert({ id: randomUUID(), ownerId: user.id, template: name, image: template?.image ?? null, ...repository });
+    const session = await this.sessions.insert({ id: randomUUID(), ownerId: user.id, template: name, image: template?.image ?? null });
     await this.lifecycle.created(session);
     const pending = this.createSandbox(session.id, name, input.env).finally(() => this.creating.delete(pending));
     this.creating.add(pending);
@@ -152,6 +152,12 @@ export class SessionsService implements OnApplicationShutdown {
     await this.get(user, id);
     const checkpoint = await this.manager.restore(id, commitHash);
     return (await this.lifecycle.recordCheckpoint(checkpoint)).checkpoint;
+  }
+
+  /** What changed from checkpoint `from` to checkpoint `to`, or to the workspace as it is now when `to` is omitted. */
+  async diff(user: AuthenticatedUser, id: string, from: string, to?: string): Promise<GitDiff> {
+    await this.get(user, id);
+    return this.manager.diff(id, from, to);
   }
 
   async registerPreview(user: AuthenticatedUser, id: string, port: number): Promise<Preview> {
