@@ -10,6 +10,7 @@ import { BrowserModule } from './modules/browser/browser.module';
 import { GatewayGraphQLModule } from './modules/graphql/graphql.module';
 import { GatewayHealthChecks } from './modules/health/gateway-health.checks';
 import { McpModule } from './modules/mcp/mcp.module';
+import { RunsModule } from './modules/runs/runs.module';
 import { SessionsModule } from './modules/sessions/sessions.module';
 import { TasksModule } from './modules/tasks/tasks.module';
 import { WebhooksModule } from './modules/webhooks/webhooks.module';
@@ -38,6 +39,7 @@ export class AppModule {
         SessionsModule,
         TasksModule,
         McpModule,
+        RunsModule,
         WebhooksModule,
         HealthModule.register({ checks: GatewayHealthChecks }),
       ],

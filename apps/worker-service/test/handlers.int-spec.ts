@@ -7,6 +7,10 @@ import { HandlerRegistry } from '../src/modules/handlers/handler.registry';
 import { TASK_QUEUE } from '../src/modules/tasks/task-queue.repository';
 import { deletePrefix, FakeContainerManager, internalKey, readEvents, startWorker, TestWorker, uniquePrefix, waitFor } from './worker-test-kit';
 
+/** Session ids are UUIDs everywhere (libs/contracts validation). */
+const OK = '00000000-0000-4000-8000-00000000000a';
+const FLAKY = '00000000-0000-4000-8000-00000000000b';
+const MISSING = '00000000-0000-4000-8000-00000000000c';
 const execResult = (stdout: string, exitCode = 0): ExecResult => ({ exitCode, stdout, stderr: '', timedOut: false, durationMs: 12, truncated: false });
 const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 const session = (sessionId: string, status: SandboxStatus, lastActivityAt: string | null): SandboxSession => ({
@@ -50,10 +54,10 @@ describe(HandlerRegistry.name, () => {
     await new Promise((resolve) => closed.server.close(resolve));
     manager = await new FakeContainerManager((call) => {
       const s = '/api/internal/sessions';
-      if (call.method === 'POST' && call.path === `${s}/s-ok/exec`) return { status: 200, body: execResult(`ran ${JSON.stringify((call.body as { command: unknown }).command)}`) };
-      if (call.method === 'POST' && call.path === `${s}/s-flaky/exec`) return ++flakyCalls <= 2 ? { status: 503, body: { statusCode: 503, message: 'busy' } } : { status: 200, body: execResult('finally') };
-      if (call.method === 'POST' && call.path === `${s}/s-ok/git/commit`) {
-        return { status: 201, body: { id: 'cp1', sessionId: 's-ok', commitHash: 'a'.repeat(40), filesChanged: 2, messageNumber: null, description: (call.body as { description: string }).description, createdAt: new Date().toISOString() } };
+      if (call.method === 'POST' && call.path === `${s}/${OK}/exec`) return { status: 200, body: execResult(`ran ${JSON.stringify((call.body as { command: unknown }).command)}`) };
+      if (call.method === 'POST' && call.path === `${s}/${FLAKY}/exec`) return ++flakyCalls <= 2 ? { status: 503, body: { statusCode: 503, message: 'busy' } } : { status: 200, body: execResult('finally') };
+      if (call.method === 'POST' && call.path === `${s}/${OK}/git/commit`) {
+        return { status: 201, body: { id: 'cp1', sessionId: OK, commitHash: 'a'.repeat(40), filesChanged: 2, messageNumber: null, description: (call.body as { description: string }).description, createdAt: new Date().toISOString() } };
       }
       if (call.method === 'GET' && call.path === s) {
         return {
@@ -71,15 +75,15 @@ describe(HandlerRegistry.name, () => {
       }
       if (call.method === 'POST' && call.path === `${s}/racing/stop`) return { status: 409, body: { statusCode: 409, message: 'already stopped' } };
       if (call.method === 'POST' && /\/stop$/.test(call.path)) return { status: 200, body: {} };
-      if (call.method === 'GET' && call.path === `${s}/s-ok/previews`) {
+      if (call.method === 'GET' && call.path === `${s}/${OK}/previews`) {
         return {
           status: 200,
           body: {
-            sessionId: 's-ok',
+            sessionId: OK,
             previews: [
-              { sessionId: 's-ok', port: 3000, registered: true, url: `http://3000-s-ok.preview.localhost:${healthy.port}/` },
-              { sessionId: 's-ok', port: 5173, registered: true, url: `http://127.0.0.1:${broken.port}/` },
-              { sessionId: 's-ok', port: 8080, registered: true, url: `http://127.0.0.1:${closedPort}/` },
+              { sessionId: OK, port: 3000, registered: true, url: `http://3000-${OK}.preview.localhost:${healthy.port}/` },
+              { sessionId: OK, port: 5173, registered: true, url: `http://127.0.0.1:${broken.port}/` },
+              { sessionId: OK, port: 8080, registered: true, url: `http://127.0.0.1:${closedPort}/` },
             ],
           },
         };
@@ -100,29 +104,29 @@ describe(HandlerRegistry.name, () => {
   const finished = (id: string) => waitFor(() => worker.client.getTask(id), (t) => [TaskStatus.Completed, TaskStatus.Failed, TaskStatus.Cancelled].includes(t.status));
 
   it('should run sandbox.exec through the container-manager with the internal key and store the result', async () => {
-    const task = await worker.client.createTask({ type: TaskType.SandboxExec, payload: { sessionId: 's-ok', command: ['echo', 'hi'], timeoutMs: 5_000 }, priority: 10 });
+    const task = await worker.client.createTask({ type: TaskType.SandboxExec, payload: { sessionId: OK, command: ['echo', 'hi'], timeoutMs: 5_000 }, priority: 10 });
     const done = await finished(task.id);
-    expect(done).toMatchObject({ status: TaskStatus.Completed, attempts: 1, result: { sessionId: 's-ok', exitCode: 0, stdout: 'ran ["echo","hi"]' } });
-    const calls = manager.callsTo('POST', '/api/internal/sessions/s-ok/exec');
+    expect(done).toMatchObject({ status: TaskStatus.Completed, attempts: 1, result: { sessionId: OK, exitCode: 0, stdout: 'ran ["echo","hi"]' } });
+    const calls = manager.callsTo('POST', `/api/internal/sessions/${OK}/exec`);
     expect(calls.at(-1)).toMatchObject({ body: { command: ['echo', 'hi'], timeoutMs: 5_000 }, key: internalKey() });
   });
 
   it('should not run a command again when its task is delivered again after completing', async () => {
-    const task = await worker.client.createTask({ type: TaskType.SandboxExec, payload: { sessionId: 's-ok', command: 'echo once' }, priority: 5 });
+    const task = await worker.client.createTask({ type: TaskType.SandboxExec, payload: { sessionId: OK, command: 'echo once' }, priority: 5 });
     await finished(task.id);
-    const before = manager.callsTo('POST', '/api/internal/sessions/s-ok/exec').length;
+    const before = manager.callsTo('POST', `/api/internal/sessions/${OK}/exec`).length;
     // Redeliver it exactly as BullMQ would after a crash between the handler and the acknowledgement.
     const queue = new Queue(TASK_QUEUE, { connection: { url: requireStackVar('REDIS_URL') }, prefix });
     await queue.add('task', { taskId: task.id }, { jobId: task.id, priority: 1 });
     await waitFor(() => queue.getJobCounts('wait', 'active', 'prioritized'), (c) => c.wait + c.active + c.prioritized === 0);
     await queue.close();
-    expect(manager.callsTo('POST', '/api/internal/sessions/s-ok/exec')).toHaveLength(before);
+    expect(manager.callsTo('POST', `/api/internal/sessions/${OK}/exec`)).toHaveLength(before);
     const { events } = await readEvents(worker.url, task.id);
     expect(events.filter((e) => e.type === TaskEventType.Complete)).toHaveLength(1);
   });
 
   it('should retry with backoff through the retrying status and then complete', async () => {
-    const task = await worker.client.createTask({ type: TaskType.SandboxExec, payload: { sessionId: 's-flaky', command: 'true' }, priority: 5, maxAttempts: 4 });
+    const task = await worker.client.createTask({ type: TaskType.SandboxExec, payload: { sessionId: FLAKY, command: 'true' }, priority: 5, maxAttempts: 4 });
     await waitFor(() => worker.client.getTask(task.id), (t) => t.status === TaskStatus.Retrying, 10_000, 20);
     const done = await finished(task.id);
     expect(done).toMatchObject({ status: TaskStatus.Completed, attempts: 3, error: null, result: { stdout: 'finally' } });
@@ -134,21 +138,21 @@ describe(HandlerRegistry.name, () => {
   });
 
   it('should fail at once, without retries, when the session does not exist', async () => {
-    const task = await worker.client.createTask({ type: TaskType.SandboxExec, payload: { sessionId: 's-missing', command: 'ls' }, priority: 5, maxAttempts: 5 });
+    const task = await worker.client.createTask({ type: TaskType.SandboxExec, payload: { sessionId: MISSING, command: 'ls' }, priority: 5, maxAttempts: 5 });
     const done = await finished(task.id);
     expect(done.status).toBe(TaskStatus.Failed);
     expect(done.attempts).toBe(1);
     expect(done.error).toContain('exec:');
-    expect(manager.callsTo('POST', '/api/internal/sessions/s-missing/exec')).toHaveLength(1);
+    expect(manager.callsTo('POST', `/api/internal/sessions/${MISSING}/exec`)).toHaveLength(1);
     const { events } = await readEvents(worker.url, task.id);
     expect(events.at(-1)).toMatchObject({ type: TaskEventType.Error, message: done.error });
   });
 
   it('should take a checkpoint of a session with sandbox.checkpoint', async () => {
-    const task = await worker.client.createTask({ type: TaskType.SandboxCheckpoint, payload: { sessionId: 's-ok', description: 'nightly' }, priority: 5 });
+    const task = await worker.client.createTask({ type: TaskType.SandboxCheckpoint, payload: { sessionId: OK, description: 'nightly' }, priority: 5 });
     const done = await finished(task.id);
-    expect(done).toMatchObject({ status: TaskStatus.Completed, result: { sessionId: 's-ok', checkpoint: { commitHash: 'a'.repeat(40), description: 'nightly' } } });
-    expect(manager.callsTo('POST', '/api/internal/sessions/s-ok/git/commit')).toHaveLength(1);
+    expect(done).toMatchObject({ status: TaskStatus.Completed, result: { sessionId: OK, checkpoint: { commitHash: 'a'.repeat(40), description: 'nightly' } } });
+    expect(manager.callsTo('POST', `/api/internal/sessions/${OK}/git/commit`)).toHaveLength(1);
   });
 
   it('should stop only the running sessions idle longer than idleMinutes, once each', async () => {
@@ -163,7 +167,7 @@ describe(HandlerRegistry.name, () => {
   });
 
   it('should probe every registered preview port and store a status per port', async () => {
-    const task = await worker.client.createTask({ type: TaskType.PreviewsCheck, payload: { sessionId: 's-ok', timeoutMs: 1_000 }, priority: 5 });
+    const task = await worker.client.createTask({ type: TaskType.PreviewsCheck, payload: { sessionId: OK, timeoutMs: 1_000 }, priority: 5 });
     const done = await finished(task.id);
     expect(done.status).toBe(TaskStatus.Completed);
     const result = done.result as { healthy: boolean; previews: { port: number; reachable: boolean; healthy: boolean; statusCode: number | null; error: string | null }[] };

@@ -101,7 +101,7 @@ describe(JobsController.name, () => {
   });
 
   it('should turn a job failed after the configured number of consecutive failed runs', async () => {
-    const job = await a().createJob({ name: 'doomed', type: TaskType.SandboxExec, payload: { sessionId: 'gone', command: 'ls' }, cron: EVERY_SECOND });
+    const job = await a().createJob({ name: 'doomed', type: TaskType.SandboxExec, payload: { sessionId: '00000000-0000-4000-8000-0000000000ff', command: 'ls' }, cron: EVERY_SECOND });
     const failed = await waitFor(() => a().getJob(job.id), (j) => j.status === JobStatus.Failed, 15_000, 100);
     expect(failed).toMatchObject({ status: JobStatus.Failed, consecutiveFailures: 2, nextRunAt: null });
     expect(await queue.getJobScheduler(`cron-${job.id}`)).toBeUndefined();

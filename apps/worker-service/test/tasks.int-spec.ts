@@ -62,6 +62,15 @@ describe(TasksController.name, () => {
       expect((error as Error).message).toContain('payload.extra');
     });
 
+    it('should refuse an exec payload beyond the limits the container-manager applies', async () => {
+      const sessionId = '00000000-0000-4000-8000-000000000001';
+      for (const payload of [{ sessionId: 's1', command: 'ls' }, { sessionId, command: 'ls', timeoutMs: 600_001 }, { sessionId, command: 'ls', env: { 'BAD-NAME': 'x' } }]) {
+        const error = await worker.client.createTask({ type: TaskType.SandboxExec, payload, priority: 5 }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ServiceBadRequestError);
+        expect((error as Error).message).toContain("Invalid payload for task type 'sandbox.exec'");
+      }
+    });
+
     it('should answer Task not found for an unknown id on get, cancel and events', async () => {
       for (const call of [() => worker.client.getTask('missing'), () => worker.client.cancelTask('missing')]) {
         const error = await call().catch((e: unknown) => e);

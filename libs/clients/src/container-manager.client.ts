@@ -4,6 +4,7 @@ import {
   CommitResponse,
   CreateSandboxRequest,
   CreateTemplateRequest,
+  ExecLimits,
   ExecRequest,
   ExecResult,
   FileEntry,
@@ -23,6 +24,9 @@ import {
   TemplateList,
 } from '@sandbox/contracts';
 import { ServiceClientOptions, ServiceHttpClient } from './http-client';
+
+/** Time the manager may need beyond a command's limit to kill it and answer. */
+const EXEC_ANSWER_MARGIN_MS = 15_000;
 
 /** The container-manager's internal routes (docs/api.md, container-manager sections). */
 export class ContainerManagerClient extends ServiceHttpClient {
@@ -58,9 +62,13 @@ export class ContainerManagerClient extends ServiceHttpClient {
     return this.delete(ManagerRoutes.session(id), { timeoutMs: 60_000 });
   }
 
-  /** Aborting `signal` (or this process dying) before the answer makes the manager kill the command. */
+  /**
+   * Waits for the command's own time limit plus a margin: without `timeoutMs` the manager applies its
+   * default, which is at most the contract's maximum. Aborting `signal` (or this process dying) before
+   * the answer makes the manager kill the command.
+   */
   exec(id: string, body: ExecRequest, options: { signal?: AbortSignal } = {}): Promise<ExecResult> {
-    return this.post(ManagerRoutes.exec(id), body, { timeoutMs: (body.timeoutMs ?? 30_000) + 15_000, signal: options.signal });
+    return this.post(ManagerRoutes.exec(id), body, { timeoutMs: (body.timeoutMs ?? ExecLimits.timeoutMaxMs) + EXEC_ANSWER_MARGIN_MS, signal: options.signal });
   }
 
   readFile(id: string, path: string): Promise<Buffer> {

@@ -9,3 +9,4 @@ export * from './tasks';
 export * from './templates';
 export * from './runs';
 export * from './webhooks';
+export * from './validation';

@@ -1,23 +1,20 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNumber, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
-import { DEFAULT_TEMPLATE, TEMPLATE_NAME_PATTERN } from '@sandbox/contracts';
+import { DEFAULT_TEMPLATE, ExecLimits, IsImageName, IsTemplateName } from '@sandbox/contracts';
 import { BaseEnvironment } from '@sandbox/shared';
 
 export class ManagerEnvironment extends BaseEnvironment {
   override PORT = 4002;
 
-  @IsString({ message: 'SANDBOX_IMAGE must be an image name' })
-  @Matches(/^[a-z0-9][a-z0-9._\/:@-]{0,254}$/, { message: 'SANDBOX_IMAGE must be a docker image reference' })
+  @IsImageName('SANDBOX_IMAGE')
   SANDBOX_IMAGE = 'sandbox-base:local';
 
   /** Image of the built-in `dev` template (scripts/infra/dev-template.sh builds it). */
-  @IsString({ message: 'SANDBOX_DEV_IMAGE must be an image name' })
-  @Matches(/^[a-z0-9][a-z0-9._\/:@-]{0,254}$/, { message: 'SANDBOX_DEV_IMAGE must be a docker image reference' })
+  @IsImageName('SANDBOX_DEV_IMAGE')
   SANDBOX_DEV_IMAGE = 'sandbox-dev:local';
 
   /** Template of a session created without one. */
-  @IsString({ message: 'SANDBOX_DEFAULT_TEMPLATE must be a template name' })
-  @Matches(TEMPLATE_NAME_PATTERN, { message: 'SANDBOX_DEFAULT_TEMPLATE must be a template name' })
+  @IsTemplateName('SANDBOX_DEFAULT_TEMPLATE')
   SANDBOX_DEFAULT_TEMPLATE = DEFAULT_TEMPLATE;
 
   /** A template build still running after this long is cancelled (and fails). */
@@ -157,12 +154,13 @@ export class ManagerEnvironment extends BaseEnvironment {
   @Type(() => Number)
   @IsInt({ message: 'EXEC_DEFAULT_TIMEOUT_MS must be an integer' })
   @Min(100, { message: 'EXEC_DEFAULT_TIMEOUT_MS must be at least 100' })
-  EXEC_DEFAULT_TIMEOUT_MS = 30_000;
+  EXEC_DEFAULT_TIMEOUT_MS = ExecLimits.timeoutDefaultMs;
 
   @Type(() => Number)
   @IsInt({ message: 'EXEC_MAX_TIMEOUT_MS must be an integer' })
-  @Min(100, { message: 'EXEC_MAX_TIMEOUT_MS must be at least 100' })
-  EXEC_MAX_TIMEOUT_MS = 600_000;
+  @Min(100, { message: `EXEC_MAX_TIMEOUT_MS must be between 100 and ${ExecLimits.timeoutMaxMs}` })
+  @Max(ExecLimits.timeoutMaxMs, { message: `EXEC_MAX_TIMEOUT_MS must be between 100 and ${ExecLimits.timeoutMaxMs}` })
+  EXEC_MAX_TIMEOUT_MS = ExecLimits.timeoutMaxMs;
 
   /** Per stream (stdout, stderr) of one exec; the rest is dropped and `truncated` set. */
   @Type(() => Number)
@@ -208,4 +206,34 @@ export class ManagerEnvironment extends BaseEnvironment {
   @IsInt({ message: 'GIT_CHECKPOINT_MAX_FILE_MB must be an integer' })
   @Min(0, { message: 'GIT_CHECKPOINT_MAX_FILE_MB must be 0 (no limit) or more' })
   GIT_CHECKPOINT_MAX_FILE_MB = 64;
+
+  /**
+   * The in-sandbox agent (a static binary, built by scripts/infra/agent.sh): bind-mounted read-only into
+   * every new sandbox as its PID 1. Empty: sandboxes run without it (Docker exec for everything, no
+   * background commands or watches).
+   */
+  @IsString({ message: 'SANDBOX_AGENT_BINARY must be a path' })
+  @Matches(/^(\/\S*)?$/, { message: 'SANDBOX_AGENT_BINARY must be an absolute path (or empty)' })
+  SANDBOX_AGENT_BINARY = '';
+
+  /** How long an exec or file call waits for a sandbox's agent to (re)connect before using Docker exec. */
+  @Type(() => Number)
+  @IsInt({ message: 'SANDBOX_AGENT_READY_MS must be an integer' })
+  @Min(0, { message: 'SANDBOX_AGENT_READY_MS must be between 0 and 60000' })
+  @Max(60_000, { message: 'SANDBOX_AGENT_READY_MS must be between 0 and 60000' })
+  SANDBOX_AGENT_READY_MS = 5_000;
+
+  /** Directories of a workspace the agent watches (inotify watches are a per-user kernel budget shared by all sandboxes). */
+  @Type(() => Number)
+  @IsInt({ message: 'SANDBOX_WATCH_MAX_DIRS must be an integer' })
+  @Min(1, { message: 'SANDBOX_WATCH_MAX_DIRS must be between 1 and 65536' })
+  @Max(65_536, { message: 'SANDBOX_WATCH_MAX_DIRS must be between 1 and 65536' })
+  SANDBOX_WATCH_MAX_DIRS = 8_192;
+
+  /** Output of a background command kept in the sandbox for replay (a ring: the oldest bytes go first). */
+  @Type(() => Number)
+  @IsInt({ message: 'COMMAND_OUTPUT_RING_BYTES must be an integer' })
+  @Min(4_096, { message: 'COMMAND_OUTPUT_RING_BYTES must be between 4096 and 67108864' })
+  @Max(67_108_864, { message: 'COMMAND_OUTPUT_RING_BYTES must be between 4096 and 67108864' })
+  COMMAND_OUTPUT_RING_BYTES = 4_194_304;
 }

@@ -53,7 +53,7 @@ export class SessionsService implements OnApplicationShutdown {
    * background and its success arrives as POST /api/internal/sessions/:id/start. A create the
    * manager refused turns the session to ERROR with the manager's message as reason.
    */
-  async create(user: AuthenticatedUser, input: CreateSessionInput = {}): Promise<SessionRecord> {
+  async create(user: AuthenticatedUser, input: CreateSessionInput = {}, repository?: { repoUrl: string; repoName: string }): Promise<SessionRecord> {
     // Checked before the row exists: an unknown template is the caller's 400, not a session in ERROR.
     // A manager that cannot be asked does not block the create: its outcome is settled later, as before.
     const name = await this.templates.nameFor(input, this.config.getOrThrow<string>('SANDBOX_DEFAULT_TEMPLATE'));
@@ -61,7 +61,7 @@ export class SessionsService implements OnApplicationShutdown {
       if (error instanceof ServiceUnavailableError || error instanceof ServiceTimeoutError) return null;
       throw error;
     });
-    const session = await this.sessions.insert({ id: randomUUID(), ownerId: user.id, template: name, image: template?.image ?? null });
+    const session = await this.sessions.insert({ id: randomUUID(), ownerId: user.id, template: name, image: template?.image ?? null, ...repository });
     await this.lifecycle.created(session);
     const pending = this.createSandbox(session.id, name, input.env).finally(() => this.creating.delete(pending));
     this.creating.add(pending);

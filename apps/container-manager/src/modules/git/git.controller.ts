@@ -1,14 +1,12 @@
-import { Body, Controller, Get, HttpStatus, Param, ParseUUIDPipe, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpStatus, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiCreatedResponse, ApiOperation, ApiSecurity, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { CheckpointPage, CommitResponse, GitCheckpoint, GitDiff, GitStatus } from '@sandbox/contracts';
-import { DomainException, InternalServiceKeyGuard } from '@sandbox/shared';
+import { InternalServiceKeyGuard } from '@sandbox/shared';
+import { SessionIdParam } from '../../common/session-id.pipe';
 import { CheckpointsQueryDto, CommitRequestDto, DiffQueryDto, RestoreRequestDto } from './dto/git-requests.dto';
 import { CheckpointPageDto, GitCheckpointDto, GitDiffDto, GitStatusDto, NotCommittedDto } from './dto/git-responses.dto';
 import { GitService } from './git.service';
-
-/** Session ids are UUIDs; they become file names of the repository, so nothing else gets through. */
-const SessionId = new ParseUUIDPipe({ exceptionFactory: () => DomainException.badRequest('Session id must be a UUID') });
 
 @ApiTags('git')
 @ApiSecurity('internal-key')
@@ -22,7 +20,7 @@ export class GitController {
   @ApiOperation({ summary: 'Checkpoint the whole workspace: 201 with the checkpoint, or 200 { committed: false } when nothing changed and no description was given' })
   @ApiCreatedResponse({ type: GitCheckpointDto })
   @ApiOkResponse({ schema: { $ref: getSchemaPath(NotCommittedDto) } })
-  async commit(@Param('id', SessionId) id: string, @Body() body: CommitRequestDto, @Res({ passthrough: true }) res: Response): Promise<CommitResponse> {
+  async commit(@SessionIdParam() id: string, @Body() body: CommitRequestDto, @Res({ passthrough: true }) res: Response): Promise<CommitResponse> {
     // A description names the current tree even when nothing changed since the last checkpoint.
     const checkpoint = await this.git.commit(id, body, { label: true });
     if (checkpoint) {
@@ -36,28 +34,28 @@ export class GitController {
   @Get('checkpoints')
   @ApiOperation({ summary: 'The session’s checkpoints, newest first' })
   @ApiOkResponse({ type: CheckpointPageDto })
-  checkpoints(@Param('id', SessionId) id: string, @Query() query: CheckpointsQueryDto): CheckpointPage {
+  checkpoints(@SessionIdParam() id: string, @Query() query: CheckpointsQueryDto): CheckpointPage {
     return this.git.listCheckpoints(id, query.limit ?? 20, query.offset ?? 0);
   }
 
   @Get('status')
   @ApiOperation({ summary: 'Workspace changes since the last checkpoint' })
   @ApiOkResponse({ type: GitStatusDto })
-  status(@Param('id', SessionId) id: string): Promise<GitStatus> {
+  status(@SessionIdParam() id: string): Promise<GitStatus> {
     return this.git.status(id);
   }
 
   @Get('diff')
   @ApiOperation({ summary: 'Unified diff between two checkpoints, or from a checkpoint to the current workspace' })
   @ApiOkResponse({ type: GitDiffDto })
-  diff(@Param('id', SessionId) id: string, @Query() query: DiffQueryDto): Promise<GitDiff> {
+  diff(@SessionIdParam() id: string, @Query() query: DiffQueryDto): Promise<GitDiff> {
     return this.git.diff(id, query.from, query.to ?? null);
   }
 
   @Post('restore')
   @ApiOperation({ summary: 'Make the workspace exactly a checkpoint’s tree; records a new checkpoint (unsaved changes are checkpointed first)' })
   @ApiCreatedResponse({ type: GitCheckpointDto })
-  restore(@Param('id', SessionId) id: string, @Body() body: RestoreRequestDto): Promise<GitCheckpoint> {
+  restore(@SessionIdParam() id: string, @Body() body: RestoreRequestDto): Promise<GitCheckpoint> {
     return this.git.restore(id, body.commitHash);
   }
 }

@@ -1,14 +1,9 @@
+import { isSessionId, SESSION_ID_MESSAGE } from '@sandbox/contracts';
 import type { PreviewForm } from './preview-headers';
 import { PREVIEW_TOKEN_QUERY } from './preview-headers';
 
 export const PATH_PREFIX = '/previews/';
 export const INTERNAL_PREFIX = '/internal-previews/proxy/';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-export function isSessionId(value: string): boolean {
-  return UUID.test(value);
-}
 
 /** A request addressed to a preview: which session, which port (host form only) and the path to send. */
 export interface PreviewRequest {
@@ -96,7 +91,7 @@ function matchPrefix(form: PreviewForm, url: string, prefix: string): PreviewMat
     if (at >= 0 && at < end) end = at;
   }
   const sessionId = rest.slice(0, end).toLowerCase();
-  if (!isSessionId(sessionId)) return { kind: 'invalid', message: 'Session id must be a UUID' };
+  if (!isSessionId(sessionId)) return { kind: 'invalid', message: SESSION_ID_MESSAGE };
   const suffix = rest.slice(end);
   const path = suffix.startsWith('/') ? suffix : `/${suffix}`;
   const base = `${prefix}${rest.slice(0, end)}`;

@@ -1,8 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { SandboxSession, SandboxSessionList } from '@sandbox/contracts';
 import { InternalServiceKeyGuard } from '@sandbox/shared';
+import { SessionIdParam } from '../../common/session-id.pipe';
 import { CreateSessionDto } from './dto/create-session.dto';
 import { toSession } from './sessions.repository';
 import { SessionsService } from './sessions.service';
@@ -29,25 +30,25 @@ export class SessionsController {
   }
 
   @Get(':id')
-  get(@Param('id') id: string): SandboxSession {
+  get(@SessionIdParam() id: string): SandboxSession {
     return toSession(this.sessions.get(id));
   }
 
   @Post(':id/stop')
   @HttpCode(200)
-  async stop(@Param('id') id: string): Promise<SandboxSession> {
+  async stop(@SessionIdParam() id: string): Promise<SandboxSession> {
     return toSession(await this.sessions.stop(id));
   }
 
   @Post(':id/start')
   @HttpCode(200)
-  async start(@Param('id') id: string): Promise<SandboxSession> {
+  async start(@SessionIdParam() id: string): Promise<SandboxSession> {
     return toSession(await this.sessions.start(id));
   }
 
   @Delete(':id')
   @HttpCode(204)
-  async remove(@Param('id') id: string): Promise<void> {
+  async remove(@SessionIdParam() id: string): Promise<void> {
     await this.sessions.delete(id);
   }
 }

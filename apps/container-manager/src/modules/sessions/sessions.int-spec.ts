@@ -173,6 +173,12 @@ describe(SessionsController.name, () => {
       expect((await m.call('POST', '/api/internal/sessions', { sessionId: randomUUID(), env: { 'BAD-NAME': 'x' } })).status).toBe(400);
       expect((await m.call('POST', '/api/internal/sessions', { sessionId: randomUUID(), privileged: true })).status).toBe(400);
     });
+
+    it('should answer 400 to a session id that is not a UUID on every session route', async () => {
+      for (const [method, path] of [['GET', '/api/internal/sessions/not-a-uuid'], ['POST', '/api/internal/sessions/not-a-uuid/stop'], ['POST', '/api/internal/sessions/..%2F..%2Fetc/start'], ['DELETE', '/api/internal/sessions/s-1']] as const) {
+        expect(await m.call(method, path)).toMatchObject({ status: 400, json: { message: 'Session id must be a UUID' } });
+      }
+    });
   });
 
   describe('internal key', () => {

@@ -1,16 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { ContainerManagerClient } from '@sandbox/clients';
-import { TaskType } from '@sandbox/contracts';
+import { IsSessionId, TaskType } from '@sandbox/contracts';
 import { WorkerConfig } from '../../config/worker-config';
 import { HttpProbeRepository } from './http-probe.repository';
 import { callManager } from './manager-errors';
-import { SESSION_ID_PATTERN } from './sandbox-exec.handler';
 import { parsePayload, TaskContext, TaskHandler } from './task-handler';
 
 export class PreviewsCheckPayload {
-  @IsString()
-  @Matches(SESSION_ID_PATTERN, { message: 'sessionId must be a session id' })
+  @IsSessionId()
   sessionId!: string;
 
   @IsOptional()

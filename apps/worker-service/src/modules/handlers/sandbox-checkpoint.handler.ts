@@ -1,14 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { IsInt, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
 import { ContainerManagerClient } from '@sandbox/clients';
-import { CommitResponse, TaskType } from '@sandbox/contracts';
+import { CommitResponse, IsSessionId, TaskType } from '@sandbox/contracts';
 import { callManager } from './manager-errors';
-import { SESSION_ID_PATTERN } from './sandbox-exec.handler';
 import { abortable, parsePayload, TaskContext, TaskHandler } from './task-handler';
 
 export class SandboxCheckpointPayload {
-  @IsString()
-  @Matches(SESSION_ID_PATTERN, { message: 'sessionId must be a session id' })
+  @IsSessionId()
   sessionId!: string;
 
   @IsOptional()
@@ -35,10 +33,11 @@ export class SandboxCheckpointHandler implements TaskHandler<SandboxCheckpointPa
 
   async run(payload: SandboxCheckpointPayload, context: TaskContext): Promise<{ sessionId: string; checkpoint: CommitResponse }> {
     const { sessionId, description, messageNumber } = payload;
-    // A commit of an unchanged tree is a no-op on the manager, so a repeat is harmless; the stored step
-    // still keeps the first answer, the one that carries the commit.
+    // No default description: the manager labels a described commit even when nothing changed, while an
+    // undescribed one of an unchanged tree is a no-op, so a scheduled checkpoint of an idle session adds
+    // nothing. The stored step keeps the first answer, the one that carries the commit.
     const checkpoint = await context.once('commit', () =>
-      abortable(callManager('checkpoint', () => this.manager.commit(sessionId, { description: description ?? 'Checkpoint (scheduled task)', messageNumber })), context.signal),
+      abortable(callManager('checkpoint', () => this.manager.commit(sessionId, { description, messageNumber })), context.signal),
     );
     await context.log('commitHash' in checkpoint ? `checkpoint ${checkpoint.commitHash}` : 'nothing to commit');
     return { sessionId, checkpoint };

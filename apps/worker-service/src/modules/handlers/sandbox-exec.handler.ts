@@ -1,36 +1,26 @@
 import { Injectable } from '@nestjs/common';
 import { Type } from 'class-transformer';
-import { IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateBy } from 'class-validator';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { ContainerManagerClient } from '@sandbox/clients';
-import { ExecResult, TaskType } from '@sandbox/contracts';
+import { ExecLimits, ExecResult, IsCommand, IsEnvMap, IsSessionId, TaskType } from '@sandbox/contracts';
 import { callManager } from './manager-errors';
 import { abortable, parsePayload, TaskContext, TaskHandler } from './task-handler';
 
-export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
-
-const isCommand = (value: unknown): boolean =>
-  (typeof value === 'string' && value.trim().length > 0 && value.length <= 16_384) ||
-  (Array.isArray(value) && value.length > 0 && value.length <= 256 && value.every((part) => typeof part === 'string' && part.length <= 16_384));
-
-const isStringMap = (value: unknown): boolean =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string');
-
+/** The manager's exec request plus the session: the same limits as the manager's own validation. */
 export class SandboxExecPayload {
-  @IsString()
-  @Matches(SESSION_ID_PATTERN, { message: 'sessionId must be a session id' })
+  @IsSessionId()
   sessionId!: string;
 
-  @ValidateBy({ name: 'isCommand', validator: { validate: isCommand, defaultMessage: () => 'command must be a non-empty string or an array of strings' } })
+  @IsCommand()
   command!: string | string[];
 
   @IsOptional()
   @IsString()
-  @MaxLength(4_096)
+  @MaxLength(ExecLimits.pathMaxLength)
   cwd?: string;
 
   @IsOptional()
-  @IsObject()
-  @ValidateBy({ name: 'isStringMap', validator: { validate: isStringMap, defaultMessage: () => 'env must map names to strings' } })
+  @IsEnvMap()
   env?: Record<string, string>;
 
   @IsOptional()
@@ -40,8 +30,8 @@ export class SandboxExecPayload {
   @IsOptional()
   @Type(() => Number)
   @IsInt()
-  @Min(1)
-  @Max(3_600_000)
+  @Min(ExecLimits.timeoutMinMs)
+  @Max(ExecLimits.timeoutMaxMs)
   timeoutMs?: number;
 }
 

@@ -1,51 +1,27 @@
 import { ArgsType, Field, ID, InputType, Int } from '@nestjs/graphql';
-import {
-
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  MinLength,
-  ValidateBy,
-  ValidateNested,
-  ValidationOptions,
-} from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
 import GraphQLJSON from 'graphql-type-json';
-import { COMMIT_HASH_PATTERN, GatewaySessionStatus, PREVIEW_PORT_MAX, PREVIEW_PORT_MIN, PreviewErrors } from '@sandbox/contracts';
+import {
+  COMMIT_HASH_PATTERN,
+  ExecLimits,
+  GatewaySessionStatus,
+  IsCommand,
+  IsEnvMap,
+  IsImageName,
+  IsTemplateName,
+  PREVIEW_PORT_MAX,
+  PREVIEW_PORT_MIN,
+  PreviewErrors,
+} from '@sandbox/contracts';
 import { MAX_PAGE_LIMIT, MAX_PAGE_OFFSET, PAGE_LIMIT_MESSAGE, PAGE_OFFSET_MESSAGE } from '@sandbox/shared';
 import { FileEncoding } from '../models/sandbox.model';
 import { SessionStatusEnum } from '../models/session.model';
 
-export const MAX_COMMAND_LENGTH = 64 * 1024;
+export const MAX_COMMAND_LENGTH = ExecLimits.commandMaxLength;
 /** Largest file content accepted through GraphQL (base64 of 8 MiB); bigger files go through the manager directly. */
 export const MAX_FILE_CONTENT_LENGTH = 11_200_000;
-const MAX_PATH_LENGTH = 4096;
-const MAX_ENV_ENTRIES = 200;
-
-/** `{ NAME: "value" }`, POSIX-ish names, string values: what the manager passes to Docker. */
-function IsEnvRecord(options?: ValidationOptions): PropertyDecorator {
-  return ValidateBy(
-    {
-      name: 'isEnvRecord',
-      validator: {
-        validate: (value: unknown) =>
-          typeof value === 'object' &&
-          value !== null &&
-          !Array.isArray(value) &&
-          Object.keys(value).length <= MAX_ENV_ENTRIES &&
-          Object.entries(value).every(([name, v]) => /^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name) && typeof v === 'string' && v.length <= 32_768),
-        defaultMessage: () => `env must be an object of at most ${MAX_ENV_ENTRIES} NAME: "string value" entries`,
-      },
-    },
-    options,
-  );
-}
+const MAX_PATH_LENGTH = ExecLimits.pathMaxLength;
 
 @ArgsType()
 export class SessionIdArgs {
@@ -85,21 +61,17 @@ export class SessionsArgs {
 export class CreateSessionInput {
   @Field({ nullable: true, description: 'A READY template (see `templates`); SANDBOX_DEFAULT_TEMPLATE (dev) when omitted.' })
   @IsOptional()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(100)
+  @IsTemplateName()
   template?: string;
 
   @Field({ nullable: true, description: 'Another way to name a READY template: its image (e.g. `sandbox-base:local`), kept from before templates. Not with `template`.' })
   @IsOptional()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(255)
+  @IsImageName()
   image?: string;
 
   @Field(() => GraphQLJSON, { nullable: true, description: 'Environment variables: { NAME: "value" }.' })
   @IsOptional()
-  @IsEnvRecord()
+  @IsEnvMap()
   env?: Record<string, string>;
 }
 
@@ -107,8 +79,7 @@ export class CreateSessionInput {
 export class ExecInput {
   @Field({ description: 'Run with `sh -c` in the sandbox.' })
   @IsString()
-  @MinLength(1)
-  @MaxLength(MAX_COMMAND_LENGTH)
+  @IsCommand()
   command!: string;
 
   @Field({ nullable: true })
@@ -119,7 +90,7 @@ export class ExecInput {
 
   @Field(() => GraphQLJSON, { nullable: true })
   @IsOptional()
-  @IsEnvRecord()
+  @IsEnvMap()
   env?: Record<string, string>;
 
   @Field({ nullable: true })
@@ -131,8 +102,8 @@ export class ExecInput {
   @Field(() => Int, { nullable: true })
   @IsOptional()
   @IsInt()
-  @Min(1)
-  @Max(600_000)
+  @Min(ExecLimits.timeoutMinMs)
+  @Max(ExecLimits.timeoutMaxMs)
   timeoutMs?: number;
 }
 

@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
-import type { ExecRequest } from '@sandbox/contracts';
-import { IsCommand, IsEnvMap } from '../../../common/validators';
+import { ExecLimits, type ExecRequest, IsCommand, IsEnvMap } from '@sandbox/contracts';
 
 export class ExecDto implements ExecRequest {
   @ApiProperty({ oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], description: 'string → `sh -c`, array → argv' })
@@ -11,7 +10,7 @@ export class ExecDto implements ExecRequest {
   @ApiPropertyOptional({ description: 'Relative to /workspace, or absolute inside it' })
   @IsOptional()
   @IsString()
-  @MaxLength(4096)
+  @MaxLength(ExecLimits.pathMaxLength)
   cwd?: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
@@ -24,9 +23,9 @@ export class ExecDto implements ExecRequest {
   @IsString()
   stdin?: string;
 
-  @ApiPropertyOptional({ description: 'Default 30 000, at most EXEC_MAX_TIMEOUT_MS (600 000)' })
+  @ApiPropertyOptional({ description: `Default EXEC_DEFAULT_TIMEOUT_MS (${ExecLimits.timeoutDefaultMs}), at most EXEC_MAX_TIMEOUT_MS (${ExecLimits.timeoutMaxMs})` })
   @IsOptional()
   @IsInt({ message: 'timeoutMs must be an integer' })
-  @Min(1, { message: 'timeoutMs must be at least 1' })
+  @Min(ExecLimits.timeoutMinMs, { message: `timeoutMs must be at least ${ExecLimits.timeoutMinMs}` })
   timeoutMs?: number;
 }

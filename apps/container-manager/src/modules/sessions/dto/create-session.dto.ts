@@ -1,23 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsNumber, IsOptional, IsString, IsUUID, MaxLength, Min } from 'class-validator';
-import type { CreateSandboxRequest } from '@sandbox/contracts';
-import { IsEnvMap } from '../../../common/validators';
+import { IsInt, IsNumber, IsOptional, Min } from 'class-validator';
+import { type CreateSandboxRequest, IsEnvMap, IsImageName, IsSessionId, IsTemplateName } from '@sandbox/contracts';
 
 export class CreateSessionDto implements CreateSandboxRequest {
   @ApiProperty({ format: 'uuid' })
-  @IsUUID('all', { message: 'sessionId must be a UUID' })
+  @IsSessionId()
   sessionId!: string;
 
   @ApiPropertyOptional({ description: 'A READY template; default SANDBOX_DEFAULT_TEMPLATE (dev)' })
   @IsOptional()
-  @IsString({ message: 'template must be a string' })
-  @MaxLength(100, { message: 'template must be at most 100 characters' })
+  @IsTemplateName()
   template?: string;
 
   @ApiPropertyOptional({ description: 'Another way to name a READY template: its image (e.g. sandbox-base:local). Not with `template`.' })
   @IsOptional()
-  @IsString({ message: 'image must be a string' })
-  @MaxLength(255, { message: 'image must be at most 255 characters' })
+  @IsImageName()
   image?: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
