@@ -2,7 +2,8 @@
 # shellcheck source-path=SCRIPTDIR
 # Brings up the local infrastructure the services and tests need, all on loopback:
 #   Docker engine, the `sandbox-net` bridge network (+ host firewall rules),
-#   PostgreSQL (127.0.0.1:54329), Redis (127.0.0.1:63799), the sandbox images, Chromium (browser tests),
+#   PostgreSQL (127.0.0.1:54329), Redis (127.0.0.1:63799), the sandbox images, the sandbox agent,
+#   Chromium (browser tests),
 #   and writes $DATA_DIR/stack.env (KEY=VALUE, mode 600) for the TS side and tests.
 # Idempotent: a second run only checks and reuses what is already running.
 # Usage: scripts/infra/up.sh [--with-nginx]
@@ -42,6 +43,8 @@ source "$INFRA/postgres.sh"
 source "$INFRA/redis.sh"
 # shellcheck source=images.sh
 source "$INFRA/images.sh"
+# shellcheck source=agent.sh
+source "$INFRA/agent.sh"
 # shellcheck source=nginx.sh
 source "$INFRA/nginx.sh"
 # shellcheck source=browser.sh
@@ -56,6 +59,7 @@ postgres_up     # -> DATABASE_URL, TEST_DATABASE_URL, STACK_PG
 redis_up        # -> REDIS_URL, STACK_REDIS
 secrets_up      # -> INTERNAL_SERVICE_KEY, DEV_API_KEY
 images_up
+agent_up        # -> SANDBOX_AGENT_BINARY (static Go binary, run as PID 1 of every sandbox)
 browser_up      # -> CHROMIUM_PATH (Debian's chromium, for the browser tests)
 if [[ "$WITH_NGINX" == 1 ]]; then nginx_up; fi
 env_file_up     # -> $STACK_ENV

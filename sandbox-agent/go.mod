@@ -1,0 +1,3 @@
+module sandbox-agent
+
+go 1.19
