@@ -1,3 +1,4 @@
+import './telemetry';
 import 'reflect-metadata';
 import { bootstrapService } from '@sandbox/shared';
 import { AppModule } from './app.module';

@@ -15,3 +15,4 @@ export * from './http/json-depth';
 export * from './http/page-query.dto';
 export * from './http/rate-limit';
 export * from './crypto/secret-sealer';
+export * from './telemetry/trace-context';

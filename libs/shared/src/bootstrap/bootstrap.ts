@@ -8,6 +8,7 @@ import { INTERNAL_KEY_HEADER } from '@sandbox/contracts';
 import { requestContextMiddleware } from '../context/request-context';
 import { AllExceptionsFilter } from '../errors/all-exceptions.filter';
 import { verifyJsonBody } from '../http/json-depth';
+import { shutdownTelemetry } from '../telemetry/telemetry';
 
 export interface ServiceDescription {
   name: string;
@@ -93,7 +94,8 @@ function handleShutdownSignals(app: NestExpressApplication, logger: NestLogger, 
       process.exit(1);
     }, limits.timeoutMs).unref();
     app.close().then(
-      () => process.exit(0),
+      // Buffered spans are flushed before the process ends (a no-op without tracing).
+      () => shutdownTelemetry().finally(() => process.exit(0)),
       (error: unknown) => {
         logger.error(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
         process.exit(1);

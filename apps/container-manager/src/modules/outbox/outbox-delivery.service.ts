@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { GatewayClient, ServiceClientError } from '@sandbox/clients';
+import { withTraceparent } from '@sandbox/shared';
 import { ManagerConfig } from '../../config/manager-config';
 import { backoffDelay, isPermanentFailure } from './outbox.backoff';
 import { OutboxRepository, OutboxRow } from './outbox.repository';
@@ -91,7 +92,7 @@ export class OutboxDeliveryService implements OnApplicationBootstrap, OnModuleDe
   /** One delivery attempt; true when the message left the queue (delivered or dropped). */
   private async attempt(row: OutboxRow): Promise<boolean> {
     try {
-      await this.send(row.message);
+      await withTraceparent(row.traceparent, () => this.send(row.message));
       this.repository.markDelivered(row.id, new Date());
       return true;
     } catch (error) {

@@ -29,4 +29,12 @@ export const OUTBOX_MIGRATIONS: Migration[] = [
       CREATE INDEX outbox_delivered ON outbox (delivered_at) WHERE delivered_at IS NOT NULL;
     `,
   },
+  {
+    // The W3C traceparent of the request that made the change, sent with the delivery (docs/observability.md).
+    id: 402,
+    name: 'outbox_traceparent',
+    sql: `
+      ALTER TABLE outbox ADD COLUMN traceparent TEXT;
+    `,
+  },
 ];

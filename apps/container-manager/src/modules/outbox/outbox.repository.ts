@@ -8,6 +8,8 @@ export interface OutboxRow {
   sessionId: string;
   message: OutboxMessage;
   attempts: number;
+  /** W3C traceparent of the change it reports; null when tracing was off. */
+  traceparent: string | null;
 }
 
 interface RawRow {
@@ -15,6 +17,7 @@ interface RawRow {
   session_id: string;
   payload: string;
   attempts: number;
+  traceparent: string | null;
 }
 
 /** The outbox table: pending notifications, ordered by id, delivered head-first per session; delivered rows until pruned. */
@@ -31,7 +34,7 @@ export class OutboxRepository {
 
   constructor(private readonly database: DatabaseService) {
     const db = database.db;
-    this.insertStmt = db.prepare('INSERT INTO outbox (session_id, type, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)');
+    this.insertStmt = db.prepare('INSERT INTO outbox (session_id, type, payload, created_at, next_attempt_at, traceparent) VALUES (?, ?, ?, ?, ?, ?)');
     const heads = `SELECT o.* FROM outbox o JOIN (
         SELECT MIN(id) AS id FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL GROUP BY session_id
       ) h ON h.id = o.id`;
@@ -48,11 +51,11 @@ export class OutboxRepository {
   }
 
   /** Must run inside the transaction of the state change the message reports. */
-  insert(message: OutboxMessage, now: Date): number {
+  insert(message: OutboxMessage, now: Date, traceparent: string | null = null): number {
     if (!this.database.db.inTransaction) {
       throw new Error('OutboxService.enqueue must be called inside DatabaseService.transaction(...)');
     }
-    const result = this.insertStmt.run(message.sessionId, message.type, JSON.stringify(message), now.toISOString(), now.getTime());
+    const result = this.insertStmt.run(message.sessionId, message.type, JSON.stringify(message), now.toISOString(), now.getTime(), traceparent);
     return Number(result.lastInsertRowid);
   }
 
@@ -63,6 +66,7 @@ export class OutboxRepository {
       sessionId: row.session_id,
       message: JSON.parse(row.payload) as OutboxMessage,
       attempts: row.attempts,
+      traceparent: row.traceparent,
     }));
   }
 

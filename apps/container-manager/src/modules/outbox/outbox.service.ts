@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { currentTraceparent } from '@sandbox/shared';
 import { OutboxDeliveryService } from './outbox-delivery.service';
 import { OutboxRepository } from './outbox.repository';
 import type { OutboxMessage } from './outbox.types';
@@ -15,7 +16,8 @@ export class OutboxService {
   ) {}
 
   enqueue(message: OutboxMessage): void {
-    this.repository.insert(message, new Date());
+    // The trace of the request that made the change follows the notification to the gateway.
+    this.repository.insert(message, new Date(), currentTraceparent());
     // Runs after the surrounding (synchronous) transaction has committed.
     setImmediate(() => this.delivery.wake());
   }

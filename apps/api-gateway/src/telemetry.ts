@@ -1,0 +1,4 @@
+// The first import of main.ts: tracing starts before any instrumented module is loaded.
+import { startTelemetry } from '@sandbox/shared/telemetry';
+
+startTelemetry('api-gateway');
