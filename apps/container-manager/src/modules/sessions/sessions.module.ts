@@ -6,6 +6,7 @@ import { WorkspaceRepository } from '../../repositories/workspace.repository';
 import { OutboxModule } from '../outbox/outbox.module';
 import { TemplatesModule } from '../templates/templates.module';
 import { SessionEvents } from './session-events';
+import { SessionStateMachine } from './session-state-machine';
 import { SessionsController } from './sessions.controller';
 import { SessionsReconciler } from './sessions.reconciler';
 import { SessionsRepository } from './sessions.repository';
@@ -22,7 +23,7 @@ export { SESSION_MIGRATIONS } from './sessions.migrations';
 @Module({
   imports: [ManagerConfigModule, OutboxModule, TemplatesModule],
   controllers: [SessionsController],
-  providers: [SessionsRepository, SessionsService, SessionsReconciler, SessionEvents, DockerRepository, WorkspaceRepository, LoopFilesystemRepository],
-  exports: [SessionsService, SessionsRepository, SessionEvents, DockerRepository, WorkspaceRepository],
+  providers: [SessionsRepository, SessionStateMachine, SessionsService, SessionsReconciler, SessionEvents, DockerRepository, WorkspaceRepository, LoopFilesystemRepository],
+  exports: [SessionsService, SessionStateMachine, SessionsRepository, SessionEvents, DockerRepository, WorkspaceRepository],
 })
 export class SessionsModule {}

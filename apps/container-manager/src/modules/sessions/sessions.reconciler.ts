@@ -1,10 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SandboxStatus } from '@sandbox/contracts';
-import { DatabaseService } from '../../database/database.service';
 import { ContainerState, DockerRepository } from '../../repositories/docker.repository';
 import { WorkspaceRepository } from '../../repositories/workspace.repository';
-import { OutboxService } from '../outbox/outbox.service';
-import { SessionEvents } from './session-events';
+import { SessionStateMachine } from './session-state-machine';
 import { SessionRecord, SessionsRepository } from './sessions.repository';
 
 export interface ReconcileReport {
@@ -28,11 +26,9 @@ export class SessionsReconciler implements OnApplicationBootstrap {
 
   constructor(
     private readonly sessions: SessionsRepository,
-    private readonly database: DatabaseService,
-    private readonly outbox: OutboxService,
+    private readonly state: SessionStateMachine,
     private readonly docker: DockerRepository,
     private readonly workspaces: WorkspaceRepository,
-    private readonly events: SessionEvents,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -85,14 +81,14 @@ export class SessionsReconciler implements OnApplicationBootstrap {
     if (record.status === SandboxStatus.Error) return;
     if (!container) {
       const reason = record.status === SandboxStatus.Creating ? 'manager restarted before the sandbox was created' : 'sandbox container vanished';
-      this.transition(record, SandboxStatus.Error, reason);
+      this.state.transition(id, SandboxStatus.Error, { reason });
       report.failed.push(id);
       return;
     }
     if (record.status === SandboxStatus.Creating) {
       // Interrupted after the container was created: finish the job with that same container.
       await this.docker.startContainer(container.id);
-      this.transition(record, SandboxStatus.Running, null, container.id);
+      this.state.transition(id, SandboxStatus.Running, { containerId: container.id });
       report.started.push(id);
       return;
     }
@@ -102,24 +98,11 @@ export class SessionsReconciler implements OnApplicationBootstrap {
       return;
     }
     if (container.running) {
-      this.transition(record, SandboxStatus.Running, null, container.id);
+      this.state.transition(id, SandboxStatus.Running, { containerId: container.id });
       report.started.push(id);
     } else if (record.status === SandboxStatus.Running) {
-      this.transition(record, SandboxStatus.Stopped, null, container.id);
+      this.state.transition(id, SandboxStatus.Stopped, { containerId: container.id });
       report.stopped.push(id);
     }
-  }
-
-  private transition(record: SessionRecord, status: SandboxStatus, reason: string | null, containerId?: string): void {
-    const id = record.sessionId;
-    this.database.transaction(() => {
-      this.sessions.update(id, { status, errorReason: reason, ...(containerId ? { containerId } : {}) });
-      if (status === SandboxStatus.Error) this.outbox.enqueue({ type: 'session.error', sessionId: id, reason: reason ?? 'error' });
-      else if (status === SandboxStatus.Running) this.outbox.enqueue({ type: 'session.started', sessionId: id });
-      else if (status === SandboxStatus.Stopped) this.outbox.enqueue({ type: 'session.stopped', sessionId: id });
-    });
-    if (status === SandboxStatus.Error) this.events.emitLifecycle({ type: 'error', sessionId: id, reason: reason ?? 'error' });
-    else if (status === SandboxStatus.Running) this.events.emitLifecycle({ type: 'started', sessionId: id });
-    else if (status === SandboxStatus.Stopped) this.events.emitLifecycle({ type: 'stopped', sessionId: id });
   }
 }

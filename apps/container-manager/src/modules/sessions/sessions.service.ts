@@ -1,31 +1,27 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { CreateSandboxRequest, SandboxStatus } from '@sandbox/contracts';
 import { containerName } from '../../common/paths';
-import { KeyedMutex } from '../../common/keyed-mutex';
 import { ManagerConfig } from '../../config/manager-config';
-import { DatabaseService } from '../../database/database.service';
 import { DockerRepository } from '../../repositories/docker.repository';
 import { WorkspaceRepository } from '../../repositories/workspace.repository';
-import { OutboxService } from '../outbox/outbox.service';
 import { TemplatesService } from '../templates/templates.service';
 import { SANDBOX_UID, sandboxContainerSpec } from './container-spec';
 import { SessionEvents } from './session-events';
+import { SessionStateMachine } from './session-state-machine';
 import { SessionErrors } from './sessions.exception';
 import { SessionRecord, SessionsRepository } from './sessions.repository';
 
 /**
  * Session lifecycle: SQLite record, host workspace and hardened container. One lifecycle operation
- * per session at a time; every status change commits together with its gateway notification.
+ * per session at a time; every status change goes through SessionStateMachine.
  */
 @Injectable()
 export class SessionsService {
   private readonly logger = new Logger(SessionsService.name);
-  private readonly locks = new KeyedMutex();
 
   constructor(
     private readonly sessions: SessionsRepository,
-    private readonly database: DatabaseService,
-    private readonly outbox: OutboxService,
+    private readonly state: SessionStateMachine,
     private readonly docker: DockerRepository,
     private readonly workspaces: WorkspaceRepository,
     private readonly events: SessionEvents,
@@ -36,7 +32,7 @@ export class SessionsService {
   /** Idempotent on sessionId: an existing session is returned as is (`created: false`). */
   async create(request: CreateSandboxRequest): Promise<{ session: SessionRecord; created: boolean }> {
     const id = request.sessionId;
-    return this.locks.run(id, async () => {
+    return this.state.exclusive(id, async () => {
       const existing = this.sessions.find(id);
       if (existing?.status === SandboxStatus.Removed) throw SessionErrors.deleted(id);
       if (existing && existing.status !== SandboxStatus.Error) return { session: existing, created: false };
@@ -63,23 +59,18 @@ export class SessionsService {
   }
 
   async stop(id: string): Promise<SessionRecord> {
-    return this.locks.run(id, async () => {
+    return this.state.exclusive(id, async () => {
       const session = this.require(id);
       if (session.status === SandboxStatus.Stopped) return session;
       if (session.status !== SandboxStatus.Running) throw SessionErrors.busy(id, session.status);
       if (session.containerId) await this.docker.stopContainer(session.containerId, this.config.stopTimeoutS).catch((error) => this.ignoreMissing(error));
-      this.database.transaction(() => {
-        this.sessions.update(id, { status: SandboxStatus.Stopped });
-        this.outbox.enqueue({ type: 'session.stopped', sessionId: id });
-      });
-      this.events.emitLifecycle({ type: 'stopped', sessionId: id });
-      return this.require(id);
+      return this.state.transition(id, SandboxStatus.Stopped);
     });
   }
 
   /** Restarts a stopped (or failed) session with the same workspace; a running one is returned as is. */
   async start(id: string): Promise<SessionRecord> {
-    return this.locks.run(id, async () => {
+    return this.state.exclusive(id, async () => {
       const session = this.require(id);
       if (session.status === SandboxStatus.Creating) throw SessionErrors.busy(id, session.status);
       const container = session.containerId ? await this.docker.inspectContainer(session.containerId) : null;
@@ -89,10 +80,10 @@ export class SessionsService {
   }
 
   async delete(id: string): Promise<void> {
-    await this.locks.run(id, async () => {
+    await this.state.exclusive(id, async () => {
       const session = this.require(id);
       // Tombstone first: if we crash below, reconciliation finishes the removal.
-      this.sessions.update(id, { status: SandboxStatus.Removed });
+      this.state.transition(id, SandboxStatus.Removed);
       await this.docker.removeContainer(session.containerId ?? session.containerName);
       await this.docker.removeContainer(session.containerName);
       await this.workspaces.remove(id);
@@ -165,27 +156,13 @@ export class SessionsService {
         this.sessions.update(id, { containerId });
       }
       await this.docker.startContainer(containerId!);
-      this.database.transaction(() => {
-        this.sessions.update(id, { status: SandboxStatus.Running, containerId, errorReason: null });
-        this.outbox.enqueue({ type: 'session.started', sessionId: id });
-      });
-      this.events.emitLifecycle({ type: 'started', sessionId: id });
-      return this.require(id);
+      return this.state.transition(id, SandboxStatus.Running, { containerId: containerId! });
     } catch (error) {
       const reason = `sandbox failed to start: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500);
       this.logger.error({ err: error, sessionId: id }, 'sandbox failed to start');
-      this.markError(id, reason);
+      this.state.transition(id, SandboxStatus.Error, { reason });
       throw SessionErrors.startFailed(id, error);
     }
-  }
-
-  /** Marks a session failed and tells the gateway (durably). */
-  markError(id: string, reason: string): void {
-    this.database.transaction(() => {
-      this.sessions.update(id, { status: SandboxStatus.Error, errorReason: reason });
-      this.outbox.enqueue({ type: 'session.error', sessionId: id, reason });
-    });
-    this.events.emitLifecycle({ type: 'error', sessionId: id, reason });
   }
 
   private ignoreMissing(error: unknown): void {
