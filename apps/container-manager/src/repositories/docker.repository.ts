@@ -74,6 +74,13 @@ export class DockerRepository {
     }
   }
 
+  /** What an image runs by default (its entrypoint, then its command); [] when it names nothing. */
+  async imageCommand(image: string): Promise<string[]> {
+    const { Config } = await this.docker.getImage(image).inspect();
+    const entrypoint = Config.Entrypoint;
+    return [...(typeof entrypoint === 'string' ? [entrypoint] : (entrypoint ?? [])), ...(Config.Cmd ?? [])];
+  }
+
   /** Size in bytes of a local image, or null when there is no such image. */
   async imageSize(image: string): Promise<number | null> {
     try {
@@ -104,11 +111,12 @@ export class DockerRepository {
 
   /**
    * Builds an image with the classic builder, never pulling nor using the layer cache, and hands over each message of its
-   * JSON stream. Resolves with the id of the last layer written (also on failure, so a failed
-   * build's layers can be removed), and the error the builder reported, if any. Aborting the signal
-   * closes the connection, which cancels the build.
+   * JSON stream. Resolves with the ids of the layers written, oldest first (also on failure, so a
+   * failed build's layers can be removed), and the error the builder reported, if any. Aborting the
+   * signal closes the connection, which cancels the build (the daemon may still commit the step it
+   * was running: see `danglingImages`).
    */
-  async buildImage(context: Buffer, options: BuildOptions, onMessage: (message: BuildMessage) => void): Promise<{ lastLayer: string | null; error: string | null }> {
+  async buildImage(context: Buffer, options: BuildOptions, onMessage: (message: BuildMessage) => void): Promise<{ layers: string[]; error: string | null }> {
     const stream = await this.docker.buildImage(Readable.from([context]), {
       t: options.tag,
       networkmode: options.network,
@@ -124,7 +132,7 @@ export class DockerRepository {
       labels: options.labels,
       abortSignal: options.signal,
     } as Docker.ImageBuildOptions);
-    let lastLayer: string | null = null;
+    const layers: string[] = [];
     let error: string | null = null;
     await new Promise<void>((resolve, reject) => {
       this.docker.modem.followProgress(
@@ -132,14 +140,35 @@ export class DockerRepository {
         (err: Error | null) => (err && !options.signal.aborted ? reject(err) : resolve()),
         (message: BuildMessage) => {
           const layer = /^ ---> ([0-9a-f]{12,64})\s*$/.exec(message.stream ?? '')?.[1];
-          if (layer) lastLayer = layer;
+          if (layer) layers.push(layer);
           if (message.error) error = message.error;
           onMessage(message);
         },
       );
       options.signal.addEventListener('abort', () => resolve(), { once: true });
     });
-    return { lastLayer, error };
+    return { layers, error };
+  }
+
+  /**
+   * Removes a build layer only if nothing names it: an image with a tag (a template, or the base a
+   * FROM step reported as its first layer) is never touched: false then. Gone or in use counts as done.
+   */
+  async removeUntaggedImage(id: string): Promise<boolean> {
+    try {
+      const { RepoTags } = await this.docker.getImage(id).inspect();
+      if ((RepoTags ?? []).some((tag) => tag !== '<none>:<none>')) return false;
+      await this.docker.getImage(id).remove({ force: false });
+    } catch (error) {
+      if (![404, 409].includes(dockerStatusOf(error) ?? 0)) throw error;
+    }
+    return true;
+  }
+
+  /** Untagged images (layers left by builds) with their parent, newest first. */
+  async danglingImages(): Promise<{ id: string; parentId: string; labels: Record<string, string> }[]> {
+    const images = await this.docker.listImages({ all: true, filters: { dangling: ['true'] } });
+    return images.sort((a, b) => b.Created - a.Created).map((image) => ({ id: image.Id, parentId: image.ParentId, labels: image.Labels ?? {} }));
   }
 
   async createContainer(spec: Docker.ContainerCreateOptions): Promise<string> {

@@ -191,7 +191,7 @@ describe('template build limits', () => {
 
   beforeAll(async () => {
     const baseSize = (await docker.getImage(process.env.SANDBOX_IMAGE ?? 'sandbox-base:local').inspect()).Size;
-    m = await startManager({ TEMPLATE_MAX_SIZE_MB: String(Math.ceil(baseSize / 1024 / 1024) + 10), TEMPLATE_BUILD_TIMEOUT_MS: '4000' });
+    m = await startManager({ TEMPLATE_MAX_SIZE_MB: String(Math.ceil(baseSize / 1024 / 1024) + 10), TEMPLATE_BUILD_TIMEOUT_MS: '10000' });
   });
   afterAll(async () => {
     await m?.destroy();
@@ -220,9 +220,20 @@ describe('template build limits', () => {
     await m.client.createTemplate({ name, dockerfile: 'FROM base\nRUN echo first > /workspace/first\nRUN sleep 60\n' });
     const built = await waitForBuild(m, name);
     expect(built.status).toBe(TemplateStatus.Failed);
-    expect(built.buildLog).toContain('Build cancelled after 4000 ms (TEMPLATE_BUILD_TIMEOUT_MS)');
+    expect(built.buildLog).toContain('Build cancelled after 10000 ms (TEMPLATE_BUILD_TIMEOUT_MS)');
     // The daemon removes the cancelled step's container shortly after the connection closes.
     for (let i = 0; i < 50 && (await leftovers()).containers.length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await leftovers()).toEqual({ images: [], containers: [] });
+  });
+
+  it('should leave the base template image alone when the first step after FROM fails', async () => {
+    const baseImage = process.env.SANDBOX_IMAGE ?? 'sandbox-base:local';
+    const before = (await docker.getImage(baseImage).inspect()).Id;
+    const name = uniqueName('first-fails');
+    await m.client.createTemplate({ name, dockerfile: 'FROM base\nRUN exit 4\n' });
+    expect((await waitForBuild(m, name)).status).toBe(TemplateStatus.Failed);
+    // The builder reports the base's id as the FROM step's layer: it is a template, never a leftover.
+    expect((await docker.getImage(baseImage).inspect()).Id).toBe(before);
     expect(await leftovers()).toEqual({ images: [], containers: [] });
   });
 

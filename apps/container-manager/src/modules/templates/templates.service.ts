@@ -137,6 +137,34 @@ export class TemplatesService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
+  /**
+   * Removes the layers a failed build left: the ones it reported, newest first (never a tagged image,
+   * such as the base its FROM step reports), and then the ones the daemon commits after a cancel (the
+   * step it was running finishes after the connection closed): untagged images descending from a known
+   * layer or carrying the template's label, swept until nothing new has turned up for a while.
+   */
+  private async removeLeftoverLayers(name: string, layers: string[]): Promise<void> {
+    const known = new Set<string>();
+    const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
+    const remove = async (id: string) => {
+      try {
+        if (await this.docker.removeUntaggedImage(id)) known.add(shortId(id));
+      } catch (error) {
+        this.logger.warn({ template: name, image: id, err: error }, 'could not remove a layer of a failed build');
+      }
+    };
+    for (const layer of [...layers].reverse()) await remove(layer);
+    const isKnown = (id: string) => id !== '' && known.has(shortId(id));
+    const deadline = Date.now() + LEFTOVER_SWEEP_MS;
+    let quietSince = Date.now();
+    while (Date.now() < deadline && Date.now() - quietSince < LEFTOVER_QUIET_MS) {
+      const leftovers = (await this.docker.danglingImages()).filter((image) => isKnown(image.parentId) || image.labels[TEMPLATE_LABEL] === name);
+      for (const image of leftovers) await remove(image.id);
+      if (leftovers.length > 0) quietSince = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, LEFTOVER_POLL_MS));
+    }
+  }
+
   private async build(name: string, dockerfile: string): Promise<void> {
     const buildTag = `${name}.build-${randomBytes(4).toString('hex')}`;
     const buildImage = this.imageOf(name, buildTag);
@@ -149,7 +177,7 @@ export class TemplatesService implements OnModuleInit, OnApplicationShutdown {
     const cancel = new AbortController();
     this.cancels.add(cancel);
     const timer = setTimeout(() => cancel.abort(), this.config.templateBuildTimeoutMs);
-    let lastLayer: string | null = null;
+    let layers: string[] = [];
     let failure: string | null = null;
     try {
       const result = await this.docker.buildImage(
@@ -170,7 +198,7 @@ export class TemplatesService implements OnModuleInit, OnApplicationShutdown {
           if (Date.now() - flushedAt > 500) flush();
         },
       );
-      lastLayer = result.lastLayer;
+      layers = result.layers;
       if (cancel.signal.aborted) failure = `Build cancelled after ${this.config.templateBuildTimeoutMs} ms (TEMPLATE_BUILD_TIMEOUT_MS)`;
       else if (result.error) failure = `Build failed: ${result.error}`;
       const sizeBytes = failure ? null : await this.docker.imageSize(buildImage);
@@ -194,12 +222,17 @@ export class TemplatesService implements OnModuleInit, OnApplicationShutdown {
     }
     // No half image: neither the temporary tag nor the layers of the steps that did finish survive.
     await this.docker.removeImage(buildImage).catch(() => undefined);
-    if (lastLayer) await this.docker.removeImage(lastLayer).catch(() => undefined);
+    await this.removeLeftoverLayers(name, layers);
     log.append(`${failure}\n`);
     this.logger.warn({ template: name }, failure);
     this.templates.update(name, { status: TemplateStatus.Failed, sizeBytes: null, buildLog: log.text() });
   }
 }
+
+/** How long, at most, a failed build's leftover layers are looked for, and how long nothing new must turn up. */
+const LEFTOVER_SWEEP_MS = 20_000;
+const LEFTOVER_QUIET_MS = 3_000;
+const LEFTOVER_POLL_MS = 500;
 
 function messageText(message: BuildMessage): string {
   if (message.stream) return message.stream;
