@@ -44,10 +44,6 @@ export class ApiKeysRepository {
     return this.prisma.apiKey.findUnique({ where: { keyHash }, select: KEY_FIELDS });
   }
 
-  async findKey(id: string): Promise<ApiKeyRecord | null> {
-    return this.prisma.apiKey.findUnique({ where: { id }, select: KEY_FIELDS });
-  }
-
   async countKeys(): Promise<number> {
     return this.prisma.apiKey.count();
   }

@@ -223,15 +223,6 @@ export class GitRepository {
     return parseStatusV2(await this.git(repo).raw(['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--ignore-submodules=all']));
   }
 
-  async commitExists(repo: RepoLocation, hash: string): Promise<boolean> {
-    try {
-      const type = await this.git(repo).raw(['cat-file', '-t', hash]);
-      return type.trim() === 'commit';
-    } catch {
-      return false;
-    }
-  }
-
   /**
    * Unified diff between two commits, or between `from` and the current work tree (`to` null; the
    * caller stages first so new files show). Textconv and external diff drivers are off by flag as

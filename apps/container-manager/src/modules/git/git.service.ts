@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { CheckpointPage, CommitRequest, GitCheckpoint, GitDiff, GitStatus } from '@sandbox/contracts';
 import { DomainException } from '@sandbox/shared';
+import { KeyedMutex } from '../../common/keyed-mutex';
 import { gitDir, workspaceDir } from '../../common/paths';
 import { DatabaseService } from '../../database/database.service';
 import { OutboxService } from '../outbox/outbox.service';
@@ -10,7 +11,6 @@ import { CheckpointsRepository } from './checkpoints.repository';
 import { ManagerConfig } from '../../config/manager-config';
 import { SessionErrors } from '../sessions/sessions.exception';
 import { GitRepository, RepoLocation, SkippedFile } from './git.repository';
-import { KeyedSerializer } from './keyed-serializer';
 import { WorkspaceOwnershipRepository } from './workspace-ownership.repository';
 
 const DEFAULT_MESSAGE = 'Checkpoint';
@@ -23,7 +23,7 @@ const DEFAULT_MESSAGE = 'Checkpoint';
 @Injectable()
 export class GitService {
   private readonly logger = new Logger(GitService.name);
-  private readonly serializer = new KeyedSerializer();
+  private readonly serializer = new KeyedMutex();
   constructor(
     private readonly config: ManagerConfig,
     private readonly git: GitRepository,

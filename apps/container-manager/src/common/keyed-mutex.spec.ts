@@ -1,4 +1,4 @@
-import { KeyedSerializer } from './keyed-serializer';
+import { KeyedMutex } from './keyed-mutex';
 
 const deferred = () => {
   let resolve!: () => void;
@@ -6,22 +6,24 @@ const deferred = () => {
   return { promise, resolve };
 };
 
-describe(KeyedSerializer.name, () => {
+describe(KeyedMutex.name, () => {
   it('should run tasks of one key one after the other, in order, even when one fails', async () => {
-    const serializer = new KeyedSerializer();
+    const mutex = new KeyedMutex();
     const log: string[] = [];
     const gate = deferred();
-    const first = serializer.run('s', async () => {
+    const started = deferred();
+    const first = mutex.run('s', async () => {
       log.push('first:start');
+      started.resolve();
       await gate.promise;
       log.push('first:end');
       throw new Error('boom');
     });
-    const second = serializer.run('s', async () => {
+    const second = mutex.run('s', async () => {
       log.push('second');
       return 2;
     });
-    await Promise.resolve();
+    await started.promise;
     expect(log).toEqual(['first:start']);
     gate.resolve();
     await expect(first).rejects.toThrow('boom');
@@ -30,12 +32,12 @@ describe(KeyedSerializer.name, () => {
   });
 
   it('should not make one key wait for another', async () => {
-    const serializer = new KeyedSerializer();
+    const mutex = new KeyedMutex();
     const gate = deferred();
-    const blocked = serializer.run('a', () => gate.promise);
-    await expect(serializer.run('b', async () => 'b')).resolves.toBe('b');
+    const blocked = mutex.run('a', () => gate.promise);
+    await expect(mutex.run('b', async () => 'b')).resolves.toBe('b');
     gate.resolve();
     await blocked;
-    await serializer.drain();
+    await mutex.drain();
   });
 });
