@@ -89,6 +89,12 @@ describe(SessionsResolver.name, () => {
         ['mutation($id: ID!) { registerPreview(sessionId: $id, port: 3000) { url } }', { id }],
         ['query($id: ID!) { previews(sessionId: $id) { url } }', { id }],
         ['mutation($id: ID!) { commitCheckpoint(sessionId: $id) { id } }', { id }],
+        ['query($id: ID!) { session(id: $id) { id } }', { id }],
+        ['query($id: ID!) { gitStatus(sessionId: $id) { clean } }', { id }],
+        ['query($id: ID!) { gitDiff(sessionId: $id, from: "abcd") { diff } }', { id }],
+        ['mutation($id: ID!) { restoreCheckpoint(sessionId: $id, commitHash: "abcd") { id } }', { id }],
+        ['mutation($id: ID!) { unregisterPreview(sessionId: $id, port: 3000) }', { id }],
+        ['mutation($id: ID!) { setPreviewPrivate(sessionId: $id, port: 3000, private: true) { token } }', { id }],
       ] as const;
       for (const [query, variables] of attempts) {
         const res = await gql(gateway, bob.key, query, variables);
@@ -130,8 +136,8 @@ describe(SessionsResolver.name, () => {
     const countSessions = async (userId: string): Promise<number> => (await gateway.db.query<{ n: number }>('SELECT count(*)::int AS n FROM sessions WHERE owner_id = $1', [userId])).rows[0].n;
 
     it.each([
-      ['a wrong type', 'mutation { createSession(input: { template: 42 }) { id } }', 'GRAPHQL_VALIDATION_FAILED', undefined],
-      ['an unknown input field', 'mutation { createSession(input: { template: "x", privileged: true }) { id } }', 'GRAPHQL_VALIDATION_FAILED', undefined],
+      ['a wrong type', 'mutation { createSession(input: { template: 42 }) { id } }', 'BAD_REQUEST', undefined],
+      ['an unknown input field', 'mutation { createSession(input: { template: "x", privileged: true }) { id } }', 'BAD_REQUEST', undefined],
       ['a huge image name', `mutation { createSession(input: { image: "${'x'.repeat(300)}" }) { id } }`, 'BAD_REQUEST', undefined],
       ['a huge template name', `mutation { createSession(input: { template: "${'x'.repeat(100_000)}" }) { id } }`, 'BAD_REQUEST', undefined],
       ['an env that is not a string map', 'mutation { createSession(input: { env: { FOO: 1 } }) { id } }', 'BAD_REQUEST', undefined],
@@ -143,6 +149,36 @@ describe(SessionsResolver.name, () => {
       expect(res.errors?.[0].extensions?.code).toBe(code);
       expect(res.data?.createSession ?? null).toBeNull();
       expect(await countSessions(erin.userId)).toBe(0);
+    });
+
+    it('should answer a string where a number belongs and an out-of-range number alike: 400 BAD_REQUEST with a readable message', async () => {
+      const id = await gateway.insertSession(alice.userId, 'ACTIVE');
+      const register = 'mutation($id: ID!, $port: Int!) { registerPreview(sessionId: $id, port: $port) { url } }';
+      const answers = {
+        'string literal': await gql(gateway, alice.key, `mutation { registerPreview(sessionId: "${id}", port: "abc") { url } }`),
+        'string variable': await gql(gateway, alice.key, register, { id, port: 'abc' }),
+        'beyond 32 bits': await gql(gateway, alice.key, register, { id, port: 2 ** 40 }),
+        'out of range': await gql(gateway, alice.key, register, { id, port: 80 }),
+        'limit as a string': await gql(gateway, alice.key, '{ sessions(limit: "ten") { total } }'),
+        'limit out of range': await gql(gateway, alice.key, '{ sessions(limit: 100000) { total } }'),
+      };
+      for (const [mistake, res] of Object.entries(answers)) {
+        expect({ mistake, status: res.status, code: res.errors?.[0].extensions?.code }).toEqual({ mistake, status: 400, code: 'BAD_REQUEST' });
+        expect(res.errors?.[0].message).toMatch(/Int|[Pp]ort|limit/);
+      }
+      expect(answers['out of range'].errors?.[0].message).toBe('Port must be an integer between 1024 and 65535');
+      expect(answers['string variable'].errors?.[0].message).toContain('Int cannot represent non-integer value: "abc"');
+    });
+
+    it('should answer session(id) for an unknown or foreign id with NOT_FOUND, like every other operation', async () => {
+      const foreign = await gateway.insertSession(bob.userId, 'ACTIVE');
+      for (const id of [foreign, '00000000-0000-4000-8000-000000000000']) {
+        const res = await gql(gateway, alice.key, SESSION, { id });
+        expect(res.errors?.[0]).toMatchObject({ message: `Session ${id} not found`, extensions: { code: 'NOT_FOUND' } });
+        expect(res.data?.session ?? null).toBeNull();
+        const stop = await gql(gateway, alice.key, 'mutation($id: ID!) { stopSession(id: $id) { id } }', { id });
+        expect(stop.errors?.[0]).toMatchObject({ message: res.errors?.[0].message, extensions: { code: 'NOT_FOUND' } });
+      }
     });
 
     it('should reject a malformed id, a wrong limit and an out-of-range port as BAD_REQUEST', async () => {
@@ -206,7 +242,7 @@ describe(SessionsResolver.name, () => {
         lazy: true,
       });
 
-    it('should deliver status changes and new checkpoints of an own session', async () => {
+    it('should begin with a snapshot, then deliver status changes and new checkpoints of an own session', async () => {
       const id = await gateway.insertSession(alice.userId);
       const client = wsClient(alice.key);
       const events: Record<string, unknown>[] = [];
@@ -219,7 +255,7 @@ describe(SessionsResolver.name, () => {
               next: (value) => {
                 if (value.errors) reject(new Error(JSON.stringify(value.errors)));
                 events.push(value.data!.sessionEvents);
-                if (events.length === 2) {
+                if (events.length === 3) {
                   unsubscribe();
                   resolve();
                 }
@@ -236,6 +272,7 @@ describe(SessionsResolver.name, () => {
         await internalPost(gateway, '/api/internal/git-checkpoints', { sessionId: id, commitHash, filesChanged: 1, messageNumber: null, description: null });
         await done;
         expect(events).toEqual([
+          { type: 'SNAPSHOT', sessionId: id, status: 'PENDING', checkpoint: null },
           { type: 'STATUS_CHANGED', sessionId: id, status: 'ACTIVE', checkpoint: null },
           { type: 'CHECKPOINT_CREATED', sessionId: id, status: null, checkpoint: { commitHash } },
         ]);

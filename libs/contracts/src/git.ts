@@ -51,3 +51,5 @@ export interface RestoreRequest {
 }
 
 export const COMMIT_HASH_PATTERN = /^[0-9a-f]{40}$/;
+/** A commit hash as the public API takes it: whole, or a prefix of at least 4 characters (resolved among the session's checkpoints). */
+export const COMMIT_REF_PATTERN = /^[0-9a-f]{4,40}$/;

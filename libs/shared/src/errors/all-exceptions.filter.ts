@@ -6,7 +6,12 @@ import { ErrorBody, ErrorCode, errorCodeOfStatus, httpStatusOf } from '@sandbox/
 import { RequestBodyError } from '../http/json-depth';
 import { DomainException } from './domain.exception';
 
-const REQUEST_LEVEL_CODES = new Set<ErrorCode>([ErrorCode.Unauthorized, ErrorCode.RateLimited]);
+/**
+ * Codes that also set the HTTP status of a GraphQL answer: failures of the whole request (no or bad
+ * credentials, rate limit) and bad input, so that a value out of range answers 400 like a value of the
+ * wrong type, which GraphQL's own validation refuses with 400 before anything runs.
+ */
+const REQUEST_LEVEL_CODES = new Set<ErrorCode>([ErrorCode.Unauthorized, ErrorCode.RateLimited, ErrorCode.BadRequest]);
 
 interface ErrorView {
   status: number;
@@ -49,8 +54,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
         code: view.code,
         status: view.status,
         ...('errorId' in view.body ? { errorId: view.body.errorId } : {}),
-        // Failures of the whole request (no or bad credentials, rate limit) also set the HTTP status
-        // (Apollo reads and strips `extensions.http`); field errors stay 200 with partial data.
+        // Failures of the whole request and bad input also set the HTTP status (Apollo reads and strips
+        // `extensions.http`); other field errors stay 200 with partial data.
         ...(REQUEST_LEVEL_CODES.has(view.code)
           ? { http: { status: view.status, ...(view.headers ? { headers: new Map(Object.entries(view.headers)) } : {}) } }
           : {}),

@@ -14,6 +14,7 @@ import { AuthModule } from '../auth/auth.module';
 import { ApiKeysService } from '../auth/api-keys.service';
 import type { AuthenticatedUser, GraphQLRequestContext } from '../auth/auth.types';
 import { documentLimitRules } from './document-limits';
+import { formatGraphQLError } from './graphql-errors';
 import { requestLimitsPlugin } from './graphql-request-limits.plugin';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -62,6 +63,7 @@ function wsAuthorization(ctx: Context<Record<string, unknown> | undefined, WsExt
         validationRules: documentLimitRules(),
         // Every request over HTTP is authenticated and counted before it runs, whatever it selects.
         plugins: [requestLimitsPlugin(apiKeys, limiter)],
+        formatError: formatGraphQLError,
         // Keep the HTTP status an error asks for (401, 429: set by the shared exception filter).
         preserveHttpStatusForExecutionErrors: false,
         // Bearer keys, not cookies, authenticate: a request carrying Authorization cannot be a simple

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EventEmitter, on } from 'node:events';
-import type { SessionEventModel } from './models/session-event.model';
+import { SessionEventModel, SessionEventType } from './models/session-event.model';
 
 /**
  * In-process fan-out of session events to `sessionEvents` subscribers. One gateway instance only:
@@ -20,12 +20,28 @@ export class SessionEventsService {
    * than as an async generator so that an unsubscribe removes the listener at once, even while
    * waiting for the next event.
    */
-  subscribe(sessionId: string): AsyncIterableIterator<{ sessionEvents: SessionEventModel }> {
+  subscribe(sessionId: string, snapshot?: () => Promise<SessionEventModel>): AsyncIterableIterator<{ sessionEvents: SessionEventModel }> {
+    // Listening starts before the snapshot is read, so a change in between is delivered after it, never lost.
     const source = on(this.emitter, sessionId) as AsyncIterableIterator<[SessionEventModel]>;
+    let first = snapshot;
+    let ended = false;
     const iterator: AsyncIterableIterator<{ sessionEvents: SessionEventModel }> = {
       next: async () => {
+        if (ended) return { done: true, value: undefined };
+        if (first) {
+          const read = first;
+          first = undefined;
+          return { done: false, value: { sessionEvents: await read() } };
+        }
         const result = await source.next();
-        return result.done ? { done: true, value: undefined } : { done: false, value: { sessionEvents: result.value[0] } };
+        if (result.done) return { done: true, value: undefined };
+        const event = result.value[0];
+        // Nothing follows a deletion: the subscription completes after delivering it.
+        if (event.type === SessionEventType.DELETED) {
+          ended = true;
+          await source.return?.();
+        }
+        return { done: false, value: { sessionEvents: event } };
       },
       return: async () => {
         await source.return?.();

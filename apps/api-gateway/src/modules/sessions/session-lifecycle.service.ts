@@ -52,6 +52,7 @@ export class SessionLifecycleService {
 
   /** deleteSession removed the sandbox and the row. */
   async deleted(session: SessionRecord): Promise<void> {
+    this.events.publish({ type: SessionEventType.DELETED, sessionId: session.id, at: new Date() });
     await this.platformEvents.publish({ type: 'session.deleted', ownerId: session.ownerId, data: { sessionId: session.id } });
   }
 

@@ -12,7 +12,6 @@ import {
   MoveFileArgs,
   ReadFileArgs,
   RegisterPreviewArgs,
-  RestoreCheckpointArgs,
   SessionIdArgs,
   SessionScopedArgs,
   SessionsArgs,
@@ -20,7 +19,7 @@ import {
 } from './dto/graphql.inputs';
 import { GitCheckpointModel } from './models/git-checkpoint.model';
 import { ExecResultModel, FileEntryModel, PreviewModel } from './models/sandbox.model';
-import { SessionEventModel } from './models/session-event.model';
+import { SessionEventModel, SessionEventType } from './models/session-event.model';
 import { SessionModel, SessionPageModel } from './models/session.model';
 import { SessionEventsService } from './session-events.service';
 import { SessionsService } from './sessions.service';
@@ -35,9 +34,10 @@ export class SessionsResolver {
     private readonly events: SessionEventsService,
   ) {}
 
+  /** An unknown id (or another owner's) answers NOT_FOUND `Session {id} not found`, like every session operation. */
   @Query(() => SessionModel, { nullable: true })
   session(@CurrentUser() user: AuthenticatedUser, @Args() { id }: SessionIdArgs): Promise<SessionModel | null> {
-    return this.service.find(user, id);
+    return this.service.get(user, id);
   }
 
   @Query(() => SessionPageModel)
@@ -115,11 +115,6 @@ export class SessionsResolver {
     return this.service.commit(user, sessionId, description, messageNumber);
   }
 
-  @Mutation(() => GitCheckpointModel)
-  restoreCheckpoint(@CurrentUser() user: AuthenticatedUser, @Args() { sessionId, commitHash }: RestoreCheckpointArgs): Promise<GitCheckpointModel> {
-    return this.service.restore(user, sessionId, commitHash);
-  }
-
   @Mutation(() => PreviewModel)
   registerPreview(@CurrentUser() user: AuthenticatedUser, @Args() { sessionId, port }: RegisterPreviewArgs): Promise<PreviewModel> {
     return this.service.registerPreview(user, sessionId, port);
@@ -130,10 +125,13 @@ export class SessionsResolver {
     return this.service.previews(user, sessionId);
   }
 
-  /** Status changes and new checkpoints of one of the caller's sessions. */
+  /** A snapshot of the session's status first, then its status changes, new checkpoints and its deletion. */
   @Subscription(() => SessionEventModel)
   async sessionEvents(@CurrentUser() user: AuthenticatedUser, @Args() { sessionId }: SessionScopedArgs): Promise<AsyncIterableIterator<{ sessionEvents: SessionEventModel }>> {
     await this.service.get(user, sessionId);
-    return this.events.subscribe(sessionId);
+    return this.events.subscribe(sessionId, async () => {
+      const session = await this.service.get(user, sessionId);
+      return { type: SessionEventType.SNAPSHOT, sessionId, status: session.status, errorReason: session.errorReason, at: new Date() };
+    });
   }
 }

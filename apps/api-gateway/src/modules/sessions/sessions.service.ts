@@ -2,8 +2,10 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
 import { ContainerManagerClient, ServiceClientError, ServiceNotFoundError, ServiceTimeoutError, ServiceUnavailableError } from '@sandbox/clients';
-import { ExecResult, FileEntry, GatewaySessionStatus, GitDiff, Preview } from '@sandbox/contracts';
+import { ErrorCode, ExecResult, FileEntry, GatewaySessionStatus, GitDiff, Preview } from '@sandbox/contracts';
 import type { AuthenticatedUser } from '../auth/auth.types';
+import { DomainException } from '@sandbox/shared';
+import type { SessionTransition } from './session-transitions';
 import { FileEncoding } from './models/sandbox.model';
 import { sessionNotFound, SessionLifecycleService } from './session-lifecycle.service';
 import { CheckpointRecord, SessionRecord, SessionsRepository } from './sessions.repository';
@@ -68,16 +70,32 @@ export class SessionsService implements OnApplicationShutdown {
     return session;
   }
 
+  /**
+   * Answers with the state it produced: the manager's answer is applied at once (the same idempotent
+   * transition its outbox notification makes later, which then changes nothing).
+   */
   async stop(user: AuthenticatedUser, id: string): Promise<SessionRecord> {
     await this.get(user, id);
     await this.manager.stopSession(id);
+    await this.applyProduced(id, 'stop');
     return this.get(user, id);
   }
 
+  /** Answers ACTIVE once the manager started the sandbox (see stop). */
   async start(user: AuthenticatedUser, id: string): Promise<SessionRecord> {
     await this.get(user, id);
     await this.manager.startSession(id);
+    await this.applyProduced(id, 'start');
     return this.get(user, id);
+  }
+
+  /** A status the row cannot take from where it is (e.g. ERROR to STOPPED) is left as it is and answered. */
+  private async applyProduced(id: string, transition: SessionTransition): Promise<void> {
+    try {
+      await this.lifecycle.apply(id, transition);
+    } catch (error) {
+      if (!(error instanceof DomainException && error.code === ErrorCode.Conflict)) throw error;
+    }
   }
 
   /** Removes the sandbox (already gone is fine), then the row and its checkpoints. */

@@ -3,7 +3,7 @@ import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min
 import { Type } from 'class-transformer';
 import GraphQLJSON from 'graphql-type-json';
 import {
-  COMMIT_HASH_PATTERN,
+  COMMIT_REF_PATTERN,
   ExecLimits,
   GatewaySessionStatus,
   IsCommand,
@@ -196,7 +196,7 @@ export class CommitCheckpointArgs extends SessionScopedArgs {
 export class RestoreCheckpointArgs extends SessionScopedArgs {
   @Field()
   @IsString()
-  @Matches(COMMIT_HASH_PATTERN, { message: 'commitHash must be a 40-character lowercase hex SHA-1' })
+  @Matches(COMMIT_REF_PATTERN, { message: 'commitHash must be a commit hash: 4 to 40 lower-case hexadecimal characters' })
   commitHash!: string;
 }
 

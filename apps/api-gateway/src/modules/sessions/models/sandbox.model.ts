@@ -62,4 +62,7 @@ export class PreviewModel {
 
   @Field()
   url!: string;
+
+  @Field({ description: 'A private port answers only requests with its token (setPreviewPrivate).' })
+  private!: boolean;
 }
