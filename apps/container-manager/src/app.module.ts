@@ -11,6 +11,7 @@ import { ManagerHealthChecks } from './modules/health/manager-health.checks';
 import { OUTBOX_MIGRATIONS, OutboxModule } from './modules/outbox/outbox.module';
 import { PREVIEW_MIGRATIONS } from './modules/previews/previews.migrations';
 import { PreviewsModule } from './modules/previews/previews.module';
+import { SandboxAgentModule } from './modules/sandbox-agent/sandbox-agent.module';
 import { SESSION_MIGRATIONS, SessionsModule } from './modules/sessions/sessions.module';
 import { TEMPLATE_MIGRATIONS } from './modules/templates/templates.module';
 
@@ -28,6 +29,7 @@ export class AppModule {
         DatabaseModule.forRoot([SESSION_MIGRATIONS, OUTBOX_MIGRATIONS, GIT_MIGRATIONS, PREVIEW_MIGRATIONS, TEMPLATE_MIGRATIONS]),
         ManagerConfigModule,
         OutboxModule,
+        SandboxAgentModule,
         SessionsModule,
         ExecModule,
         FilesModule,

@@ -33,5 +33,7 @@ export function containerName(sessionId: string): string {
 export const SESSION_LABEL = 'sandbox.session-id';
 export const MANAGED_LABEL = 'sandbox.managed';
 export const TEST_LABEL = 'sandbox.test';
+/** Version (hash) of the agent a sandbox was created with; absent on sandboxes without one. */
+export const AGENT_LABEL = 'sandbox.agent';
 /** Which manager (by data directory) owns a container: reconciliation only touches its own. */
 export const MANAGER_LABEL = 'sandbox.manager-id';

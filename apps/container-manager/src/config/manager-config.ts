@@ -41,6 +41,11 @@ export class ManagerConfig {
   readonly outboxPollMs: number;
   readonly outboxRetentionMs: number;
   readonly outboxPruneIntervalMs: number;
+  /** The in-sandbox agent binary; null: sandboxes run without it. */
+  readonly agentBinary: string | null;
+  readonly agentReadyTimeoutMs: number;
+  readonly watchMaxDirs: number;
+  readonly commandRingBytes: number;
 
   constructor(config: ConfigService<ManagerEnvironment, true>) {
     const get = <K extends keyof ManagerEnvironment>(key: K): ManagerEnvironment[K] => config.get(key, { infer: true });
@@ -75,5 +80,9 @@ export class ManagerConfig {
     this.outboxPollMs = get('OUTBOX_POLL_MS');
     this.outboxRetentionMs = get('OUTBOX_RETENTION_MS');
     this.outboxPruneIntervalMs = get('OUTBOX_PRUNE_INTERVAL_MS');
+    this.agentBinary = get('SANDBOX_AGENT_BINARY') || null;
+    this.agentReadyTimeoutMs = get('SANDBOX_AGENT_READY_MS');
+    this.watchMaxDirs = get('SANDBOX_WATCH_MAX_DIRS');
+    this.commandRingBytes = get('COMMAND_OUTPUT_RING_BYTES');
   }
 }

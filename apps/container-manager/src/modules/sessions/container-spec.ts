@@ -1,5 +1,6 @@
 import type { ContainerCreateOptions } from 'dockerode';
-import { containerName, MANAGED_LABEL, MANAGER_LABEL, SESSION_LABEL, TEST_LABEL } from '../../common/paths';
+import { AGENT_LABEL, containerName, MANAGED_LABEL, MANAGER_LABEL, SESSION_LABEL, TEST_LABEL } from '../../common/paths';
+import { AGENT_CONTROL_DIR_IN_SANDBOX, AGENT_PATH_IN_SANDBOX, AGENT_TOKEN_ENV, AgentMount } from '../../repositories/sandbox-agent/sandbox-agent.repository';
 
 export const SANDBOX_UID = 1000;
 export const SANDBOX_WORKDIR = '/workspace';
@@ -17,6 +18,8 @@ export interface SandboxSpecInput {
   logMaxSize: string;
   managerId: string;
   testLabel: boolean;
+  /** The in-sandbox agent, when there is one: it becomes PID 1 and runs `command` (the image's own) as a child. */
+  agent?: AgentMount & { command: string[] };
 }
 
 /**
@@ -26,7 +29,7 @@ export interface SandboxSpecInput {
  */
 export function sandboxContainerSpec(input: SandboxSpecInput): ContainerCreateOptions {
   const memoryBytes = input.memoryMb * 1024 * 1024;
-  return {
+  const spec: ContainerCreateOptions = {
     name: containerName(input.sessionId),
     Image: input.image,
     User: `${SANDBOX_UID}:${SANDBOX_UID}`,
@@ -58,6 +61,29 @@ export function sandboxContainerSpec(input: SandboxSpecInput): ContainerCreateOp
       LogConfig: { Type: 'json-file', Config: { 'max-size': input.logMaxSize, 'max-file': '1' } },
       RestartPolicy: { Name: 'no' },
       AutoRemove: false,
+    },
+  };
+  return input.agent ? withAgent(spec, input.agent) : spec;
+}
+
+/**
+ * The agent as PID 1 (docs/sandbox-agent.md): its binary and the manager's socket directory are
+ * mounted read-only, its token is in its environment (it scrubs it before anything else runs). PID 1
+ * of the sandbox's PID namespace cannot be killed from inside and reaps orphans itself, so no
+ * docker-init. It ignores SIGTERM (the sandbox could send it), so the container stops with SIGKILL.
+ */
+function withAgent(spec: ContainerCreateOptions, agent: AgentMount & { command: string[] }): ContainerCreateOptions {
+  return {
+    ...spec,
+    Entrypoint: [AGENT_PATH_IN_SANDBOX],
+    Cmd: agent.command,
+    Env: [...(spec.Env ?? []), `${AGENT_TOKEN_ENV}=${agent.token}`],
+    Labels: { ...spec.Labels, [AGENT_LABEL]: agent.version },
+    StopSignal: 'SIGKILL',
+    HostConfig: {
+      ...spec.HostConfig,
+      Init: false,
+      Binds: [...(spec.HostConfig?.Binds ?? []), `${agent.binary}:${AGENT_PATH_IN_SANDBOX}:ro`, `${agent.controlDir}:${AGENT_CONTROL_DIR_IN_SANDBOX}:ro`],
     },
   };
 }

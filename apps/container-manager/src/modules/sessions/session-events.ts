@@ -13,10 +13,13 @@ export type SessionLifecycleEvent =
   | { type: 'deleted'; sessionId: string }
   | { type: 'error'; sessionId: string; reason: string };
 
-/** Emitted after a file write/move/delete/mkdir or an exec that may have changed the workspace. */
+/**
+ * Emitted after a file write/move/delete/mkdir or an exec that may have changed the workspace, and
+ * when the sandbox's agent sees files change (`watch`: any process, a background dev server included).
+ */
 export interface WorkspaceChangedEvent {
   sessionId: string;
-  cause: 'file' | 'exec' | 'restore';
+  cause: 'file' | 'exec' | 'restore' | 'watch';
 }
 
 @Injectable()

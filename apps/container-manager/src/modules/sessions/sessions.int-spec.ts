@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { join } from 'node:path';
 import { request } from 'undici';
 import { SandboxSession, SandboxStatus } from '@sandbox/contracts';
+import { requireStackVar } from '@sandbox/testing';
 import { containersOfSession, docker, ManagerHarness, startManager } from '../../../test/support/manager-harness';
 import { volumeDir, workspaceDir } from '../../common/paths';
 import { SessionsController } from './sessions.controller';
@@ -32,13 +33,19 @@ describe(SessionsController.name, () => {
       expect(info.HostConfig.MemorySwap).toBe(320 * 1024 * 1024);
       expect(info.HostConfig.NanoCpus).toBe(0.5e9);
       expect(info.HostConfig.ReadonlyRootfs).toBe(true);
-      expect(info.HostConfig.Init).toBe(true);
+      // PID 1 is the sandbox agent (docs/sandbox-agent.md): it reaps orphans itself (no docker-init), and it
+      // shrugs off SIGTERM (the sandbox could send it), so the container stops with SIGKILL.
+      expect(info.HostConfig.Init).toBe(false);
+      expect(info.Config.Entrypoint).toEqual(['/opt/sbx/agent']);
+      expect((info.Config as { StopSignal?: string }).StopSignal).toBe('SIGKILL');
       expect(info.HostConfig.NetworkMode).toBe('sandbox-net');
       expect(Object.keys(info.NetworkSettings.Networks)).toEqual(['sandbox-net']);
       expect(info.NetworkSettings.Networks['sandbox-net'].IPAddress).toMatch(/^172\.30\./);
       expect(info.HostConfig.LogConfig).toEqual({ Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } });
-      const mounts = info.Mounts.map((mount) => `${mount.Source}:${mount.Destination}`);
-      expect(mounts).toEqual([`${workspaceDir(m.dataDir, sessionId)}:/workspace`]);
+      const mounts = info.Mounts.map((mount) => `${mount.Source}:${mount.Destination}:${mount.RW ? 'rw' : 'ro'}`);
+      expect(mounts.sort()).toEqual(
+        [`${workspaceDir(m.dataDir, sessionId)}:/workspace:rw`, `${requireStackVar('SANDBOX_AGENT_BINARY')}:/opt/sbx/agent:ro`, `${join(m.dataDir, 'agent', sessionId)}:/run/sbx:ro`].sort(),
+      );
       expect(JSON.stringify(info.Mounts)).not.toContain('docker.sock');
     });
 

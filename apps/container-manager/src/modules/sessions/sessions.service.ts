@@ -3,6 +3,7 @@ import { CreateSandboxRequest, SandboxStatus } from '@sandbox/contracts';
 import { containerName } from '../../common/paths';
 import { ManagerConfig } from '../../config/manager-config';
 import { DockerRepository } from '../../repositories/docker.repository';
+import { SandboxAgentRepository } from '../../repositories/sandbox-agent/sandbox-agent.repository';
 import { WorkspaceRepository } from '../../repositories/workspace.repository';
 import { TemplatesService } from '../templates/templates.service';
 import { SANDBOX_UID, sandboxContainerSpec } from './container-spec';
@@ -27,6 +28,7 @@ export class SessionsService {
     private readonly events: SessionEvents,
     private readonly config: ManagerConfig,
     private readonly templates: TemplatesService,
+    private readonly agents: SandboxAgentRepository,
   ) {}
 
   /** Idempotent on sessionId: an existing session is returned as is (`created: false`). */
@@ -87,6 +89,7 @@ export class SessionsService {
       await this.docker.removeContainer(session.containerId ?? session.containerName);
       await this.docker.removeContainer(session.containerName);
       await this.workspaces.remove(id);
+      this.agents.release(id);
       this.events.emitLifecycle({ type: 'deleted', sessionId: id });
     });
   }
@@ -135,6 +138,8 @@ export class SessionsService {
       if (session.status === SandboxStatus.Creating) this.events.emitLifecycle({ type: 'created', sessionId: id });
       let containerId = session.containerId;
       const existing = containerId ? await this.docker.inspectContainer(containerId) : null;
+      // The agent's socket is listened on before the container starts (its agent dials at once).
+      const agent = !existing || this.agents.expects(id) ? this.agents.prepare(id) : null;
       if (!existing) {
         await this.docker.removeContainer(containerName(id)); // leftover of an interrupted create
         containerId = await this.docker.createContainer(
@@ -151,6 +156,7 @@ export class SessionsService {
             logMaxSize: this.config.logMaxSize,
             managerId: this.config.managerId,
             testLabel: this.config.testLabel,
+            agent: agent ? { ...agent, command: await this.docker.imageCommand(session.image) } : undefined,
           }),
         );
         this.sessions.update(id, { containerId });
