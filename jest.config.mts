@@ -32,6 +32,7 @@ const projects = [
   'libs/clients',
   'libs/shared',
   'libs/testing',
+  'libs/sdk',
 ].map((dir) => ({
   displayName: dir.split('/')[1],
   rootDir: `<rootDir>/${dir}`,
@@ -39,7 +40,8 @@ const projects = [
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/src/**/*.int-spec.ts', '<rootDir>/test/**/*.int-spec.ts'],
   transform: { '^.+\\.(t|j)s$': swcTransform },
   moduleFileExtensions: ['ts', 'js', 'json'],
-  moduleNameMapper,
+  // libs/sdk is an ES module package: its relative imports end in `.js` and name `.ts` sources.
+  moduleNameMapper: dir === 'libs/sdk' ? { ...moduleNameMapper, '^(\\.{1,2}/.*)\\.js$': '$1' } : moduleNameMapper,
   setupFiles: ['<rootDir>/../../libs/testing/src/setup-env.ts'],
 }));
 

@@ -50,4 +50,8 @@ for (const source of sources) {
     count++;
   }
 }
-console.log(`build: ${count} files compiled to dist/ in ${Date.now() - started} ms`);
+// The SDK and CLI (libs/sdk) are an ES module package of their own, compiled with tsc to libs/sdk/dist
+// (declarations included), exactly as `npm pack` publishes them; the root package's `sandbox` bin runs it.
+const sdk = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'libs/sdk/tsconfig.build.json')], { stdio: 'inherit' });
+if (sdk.status !== 0) process.exit(sdk.status ?? 1);
+console.log(`build: ${count} files compiled to dist/, and libs/sdk to libs/sdk/dist, in ${Date.now() - started} ms`);

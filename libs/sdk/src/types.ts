@@ -1,0 +1,30 @@
+import type {
+  CheckpointFieldsFragment,
+  ExecResultFieldsFragment,
+  FileEntryFieldsFragment,
+  JobFieldsFragment,
+  PipelinesQuery,
+  PreviewFieldsFragment,
+  RunEventFieldsFragment,
+  RunFieldsFragment,
+  SessionEventsSubscription,
+  SessionFieldsFragment,
+  TaskEventsSubscription,
+  TaskFieldsFragment,
+  TemplateFieldsFragment,
+} from './generated/graphql.js';
+
+/** The platform's objects as the SDK returns them: the generated fragment types, named for users. */
+export type Session = SessionFieldsFragment;
+export type SessionEvent = SessionEventsSubscription['sessionEvents'];
+export type Checkpoint = CheckpointFieldsFragment;
+export type FileEntry = FileEntryFieldsFragment;
+export type ExecResult = ExecResultFieldsFragment;
+export type Preview = PreviewFieldsFragment;
+export type Task = TaskFieldsFragment;
+export type TaskEvent = TaskEventsSubscription['taskEvents'];
+export type Job = JobFieldsFragment;
+export type Template = TemplateFieldsFragment;
+export type Run = RunFieldsFragment;
+export type RunEvent = RunEventFieldsFragment;
+export type Pipeline = PipelinesQuery['pipelines'][number];
