@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { REPO_ROOT } from './stack-env';
+import { readStackEnv, REPO_ROOT } from './stack-env';
 
 export type ServiceName = 'api-gateway' | 'worker-service' | 'container-manager';
 
@@ -27,11 +27,17 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Runs a built service (`dist/apps/<name>/src/main.js`, built by the test command) as a real process. */
+/**
+ * Runs a built service (`dist/apps/<name>/src/main.js`, built by the test command) as a real process,
+ * with exactly `env` plus PATH, LOG_LEVEL and the stack's WEBHOOK_ALLOW_PRIVATE_TARGETS: every gateway
+ * of a test run shares the test database and so sends any test's webhook deliveries, whose receivers
+ * listen on loopback (docs/webhooks.md).
+ */
 export function spawnService(name: ServiceName, env: Record<string, string>): ServiceProcess {
+  const stackWebhookTargets = readStackEnv().WEBHOOK_ALLOW_PRIVATE_TARGETS;
   const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/apps', name, 'src/main.js')], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...(stackWebhookTargets ? { WEBHOOK_ALLOW_PRIVATE_TARGETS: stackWebhookTargets } : {}), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -47,6 +47,11 @@ export class SecretSealer {
     return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
   }
 
+  /** Ids of the keys this sealer holds, as they appear in sealed values (current first). */
+  keyIds(): string[] {
+    return this.keys.map((entry) => entry.id);
+  }
+
   /** Sealed under the current (first) key. */
   isCurrent(sealed: string): boolean {
     return sealed.startsWith(`${VERSION}.${this.keys[0].id}.`);

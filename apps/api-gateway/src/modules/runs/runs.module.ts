@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { SessionsModule } from '../sessions/sessions.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { InternalRunsController } from './internal-runs.controller';
 import { PipelinesService } from './pipelines.service';
 import { RunEventBellRepository } from './run-event-bell.repository';
@@ -14,7 +15,7 @@ import { RunsSweeper } from './runs.sweeper';
 
 /** Runs (docs/runs.md): GraphQL, SSE, the worker's internal routes, the event stream and the sweeper. */
 @Module({
-  imports: [AuthModule, SessionsModule],
+  imports: [AuthModule, SessionsModule, WebhooksModule],
   controllers: [RunEventsController, InternalRunsController],
   providers: [RunsRepository, RunEventBellRepository, RunEventStream, RunTokenSealer, PipelinesService, RunsService, RunsResolver, RunsSweeper],
   exports: [RunsService, RunEventStream],

@@ -25,6 +25,7 @@ import { DomainException } from '@sandbox/shared';
 import type { AuthenticatedUser } from '../auth/auth.types';
 import { SessionsService } from '../sessions/sessions.service';
 import type { CheckpointRecord, SessionRecord } from '../sessions/sessions.repository';
+import { PlatformEventsService } from '../webhooks/platform-events.service';
 import { PipelinesService } from './pipelines.service';
 import { RunEventStream } from './run-event-stream';
 import { RunTokenSealer } from './run-token.sealer';
@@ -60,6 +61,7 @@ export class RunsService {
     private readonly sealer: RunTokenSealer,
     private readonly stream: RunEventStream,
     private readonly config: ConfigService,
+    private readonly platformEvents: PlatformEventsService,
   ) {}
 
   /** A session from a repository and its first run (bootstrap unless another pipeline is named). */
@@ -231,6 +233,7 @@ export class RunsService {
         break;
     }
     if (!finished) throw await this.refusal(runId, request.attempt);
+    await this.publishFinished(finished);
     return { runId, status: finished.status, lastSeq: finished.lastSeq };
   }
 
@@ -243,7 +246,16 @@ export class RunsService {
       error: reason,
       terminal: true,
     });
+    if (failed) await this.publishFinished(failed);
     return failed !== null;
+  }
+
+  /** run.completed / run.failed to the owner's webhooks (docs/webhooks.md); a cancel is the caller's own act and is not sent. */
+  private async publishFinished(run: RunRecord): Promise<void> {
+    const type = run.status === RunStatus.Succeeded ? 'run.completed' : run.status === RunStatus.Failed ? 'run.failed' : null;
+    if (!type) return;
+    const data = { runId: run.id, sessionId: run.sessionId, pipeline: run.pipeline, status: run.status, ...(run.error ? { error: run.error } : {}) };
+    await this.platformEvents.publish({ type, ownerId: run.ownerId, data });
   }
 
   /** Creates the run's `run.execute` task; a worker that cannot be reached leaves the run QUEUED for the sweeper. */

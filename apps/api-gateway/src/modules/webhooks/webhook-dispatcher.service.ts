@@ -80,7 +80,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private async drain(): Promise<void> {
     try {
       while (!this.stopped) {
-        const claimed = await this.deliveries.claimDue(BATCH_SIZE, this.leaseMs);
+        const claimed = await this.deliveries.claimDue(BATCH_SIZE, this.leaseMs, this.secrets.heldKeyIds());
         if (claimed.length === 0) return;
         await Promise.all(claimed.map((delivery) => this.attempt(delivery)));
       }

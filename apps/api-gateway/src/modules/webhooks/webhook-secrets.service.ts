@@ -31,17 +31,29 @@ export class WebhookSecretsService implements OnApplicationBootstrap {
     return this.sealer.open(sealed);
   }
 
+  /** The key ids this gateway can open: it only takes deliveries of webhooks sealed under one of them. */
+  heldKeyIds(): string[] {
+    return this.sealer.keyIds();
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     let resealed = 0;
+    let unreadable = 0;
     for (const { id, secretSealed } of await this.webhooks.listSealedSecrets()) {
       if (this.sealer.isCurrent(secretSealed)) continue;
+      let secret: string;
       try {
-        await this.webhooks.replaceSealedSecret(id, secretSealed, this.sealer.seal(this.sealer.open(secretSealed)));
-        resealed++;
-      } catch (error) {
-        this.logger.error({ err: error, webhookId: id }, 'webhook secret sealed under a key that is no longer configured: its deliveries will fail');
+        secret = this.sealer.open(secretSealed);
+      } catch {
+        unreadable++;
+        continue;
       }
+      await this.webhooks.replaceSealedSecret(id, secretSealed, this.sealer.seal(secret));
+      resealed++;
     }
     if (resealed > 0) this.logger.log(`re-sealed ${resealed} webhook secret(s) under the current internal key`);
+    if (unreadable > 0) {
+      this.logger.warn(`${unreadable} webhook secret(s) are sealed under an internal key this gateway does not hold; their deliveries are left to gateways that hold it`);
+    }
   }
 }

@@ -92,9 +92,10 @@ export class WebhooksRepository {
    * Takes up to `limit` due deliveries for one attempt each: rows locked with SKIP LOCKED, so
    * gateways polling together never take the same row, and leased for `leaseMs`, so a row held by
    * a gateway that died mid-attempt is taken again once the lease ends. The attempt is counted here,
-   * before it is made: an attempt cut short by a crash still counts.
+   * before it is made: an attempt cut short by a crash still counts. Only deliveries of webhooks whose
+   * secret is sealed under one of `keyIds` are taken: a gateway that could not sign one leaves it alone.
    */
-  claimDue(limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+  claimDue(limit: number, leaseMs: number, keyIds: string[]): Promise<ClaimedDelivery[]> {
     return this.prisma.$queryRaw<ClaimedDelivery[]>`
       UPDATE webhook_deliveries AS d
          SET lease_until = now() + ${leaseMs} * interval '1 millisecond',
@@ -102,12 +103,14 @@ export class WebhooksRepository {
              last_attempt_at = now()
         FROM webhooks AS w
        WHERE w.id = d.webhook_id
-         AND d.id IN (SELECT id FROM webhook_deliveries
-                       WHERE status = 'PENDING' AND next_attempt_at <= now()
-                         AND (lease_until IS NULL OR lease_until < now())
-                       ORDER BY next_attempt_at
+         AND d.id IN (SELECT q.id FROM webhook_deliveries AS q
+                        JOIN webhooks AS k ON k.id = q.webhook_id
+                       WHERE q.status = 'PENDING' AND q.next_attempt_at <= now()
+                         AND (q.lease_until IS NULL OR q.lease_until < now())
+                         AND split_part(k.secret_sealed, '.', 2) = ANY(${keyIds}::text[])
+                       ORDER BY q.next_attempt_at
                        LIMIT ${limit}
-                       FOR UPDATE SKIP LOCKED)
+                       FOR UPDATE OF q SKIP LOCKED)
       RETURNING d.id, d.event_type AS "eventType", d.body, d.attempts, w.url, w.secret_sealed AS "secretSealed"`;
   }
 
