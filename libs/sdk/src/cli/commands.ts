@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { createInterface } from 'node:readline/promises';
+import { createInterface } from 'node:readline';
 import type { SandboxClient } from '../client.js';
 import type { RunEvent } from '../types.js';
 import { EXIT, Output, table, UsageError } from './output.js';
@@ -170,45 +170,46 @@ export function registerCommands(program: Command, context: CliContext, setExitC
       const client = context.client();
       const session = await client.sessions.get(id);
       if (!session) throw new UsageError(`Session ${id} not found`);
-      const lines = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+      const tty = process.stdin.isTTY === true;
       // The workspace root, to keep the current directory relative to it as exec's cwd expects.
       const root = (await client.exec(id, 'pwd')).stdout.trim();
+      // Created right before the loop reads it: lines arriving earlier would be lost.
+      const lines = createInterface({ input: process.stdin, output: tty ? process.stdout : undefined, terminal: tty });
       let cwd = '.';
       let last = 0;
+      const prompt = () => {
+        if (!tty) return;
+        lines.setPrompt(`${id.slice(0, 8)}:${cwd}$ `);
+        lines.prompt();
+      };
       process.stderr.write(`Connected to ${id} (${session.status}). Each line runs with sh -c; "exit" leaves.\n`);
-      try {
-        while (true) {
-          let line: string;
-          try {
-            line = (await lines.question(process.stdin.isTTY ? `${id.slice(0, 8)}:${cwd}$ ` : '')).trim();
-          } catch {
-            break; // input closed
-          }
-          if (line === 'exit' || line === 'logout') break;
-          if (!line) continue;
-          // `cd` changes the directory of the next commands: the sandbox keeps no shell between them.
-          const cd = /^cd(?:\s+(.+))?$/.exec(line);
-          if (cd && !cd[1]) {
-            cwd = '.';
-            continue;
-          }
+      prompt();
+      for await (const raw of lines) {
+        const line = raw.trim();
+        if (line === 'exit' || line === 'logout') break;
+        // `cd` changes the directory of the next commands: the sandbox keeps no shell between them.
+        const cd = /^cd(?:\s+(.+))?$/.exec(line);
+        if (cd && !cd[1]) cwd = '.';
+        else if (line) {
           const result = await client.exec(id, cd ? `cd ${cd[1]} && pwd` : line, { cwd });
           if (cd && result.exitCode === 0) cwd = relativeTo(root, result.stdout.trim());
           else process.stdout.write(result.stdout);
           process.stderr.write(result.stderr);
           last = exitCodeOf(result);
         }
-      } finally {
-        lines.close();
+        prompt();
       }
+      lines.close();
       setExitCode(last);
     });
 
   program
-    .command('preview <id> <port>')
+    .command('preview')
     .description('expose a port of the sandbox as a preview URL')
-    .action(async (id: string, port: string) => {
-      const preview = await context.client().previews.register(id, integer('port', 1024, 65535)(port));
+    .argument('<id>', 'session id')
+    .argument('<port>', 'port the server in the sandbox listens on', integer('port', 1024, 65535))
+    .action(async (id: string, port: number) => {
+      const preview = await context.client().previews.register(id, port);
       context.output().result(preview, () => preview.url);
     });
 
