@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
+import { createClient } from 'graphql-ws';
 import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import WebSocket from 'ws';
 import { ApiKeyThrottlerGuard } from '../src/modules/auth/api-key-throttler.guard';
 import { startGateway, TestGateway } from './support/gateway';
 
@@ -89,6 +91,24 @@ describe(ApiKeyThrottlerGuard.name, () => {
       expect((await gqlFrom(gateway, '127.0.0.1', key, '{ __schema { queryType { name } } }')).headers['ratelimit-remaining']).toBe('1');
       expect((await gqlFrom(gateway, '127.0.0.1', key, 'query Named { __typename }')).headers['ratelimit-remaining']).toBe('0');
       expectRateLimited(await gqlFrom(gateway, '127.0.0.1', key, '{ __typename }'), 3);
+    });
+
+    it('should count each operation started over graphql-ws against the same key', async () => {
+      const { key } = await gateway.newUser();
+      expect((await gqlFrom(gateway, '127.0.0.1', key)).headers['ratelimit-remaining']).toBe('2');
+      const client = createClient({ url: `${gateway.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${key}` }, retryAttempts: 0, lazy: true });
+      const run = () =>
+        new Promise<string>((resolve) => {
+          client.subscribe({ query: '{ sessions { total } }' }, { next: (value) => resolve(JSON.stringify(value)), error: (error) => resolve(JSON.stringify(error)), complete: () => undefined });
+        });
+      try {
+        expect(await run()).toContain('"total":0');
+        expect(await run()).toContain('"total":0');
+        expect(await run()).toMatch(/Too many requests, retry in \d+ s.*RATE_LIMITED/);
+      } finally {
+        await client.dispose();
+      }
+      expect((await gqlFrom(gateway, '127.0.0.1', key)).status).toBe(429);
     });
 
     it('should require an API key for { __typename } too', async () => {
