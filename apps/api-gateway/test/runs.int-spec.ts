@@ -57,6 +57,8 @@ describe(RunsResolver.name, () => {
   });
 
   afterAll(async () => {
+    // Their sessions and runs go with them: no QUEUED run of this file is left for another test's worker.
+    await gateway?.db.query('DELETE FROM users WHERE id = ANY($1::uuid[])', [[alice?.userId, bob?.userId].filter(Boolean)]);
     await gateway?.close();
   });
 

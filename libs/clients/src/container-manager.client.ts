@@ -7,6 +7,7 @@ import {
   ExecLimits,
   ExecRequest,
   ExecResult,
+  ExecStreamEvent,
   FileEntry,
   FileList,
   FileWriteResult,
@@ -69,6 +70,38 @@ export class ContainerManagerClient extends ServiceHttpClient {
    */
   exec(id: string, body: ExecRequest, options: { signal?: AbortSignal } = {}): Promise<ExecResult> {
     return this.post(ManagerRoutes.exec(id), body, { timeoutMs: (body.timeoutMs ?? ExecLimits.timeoutMaxMs) + EXEC_ANSWER_MARGIN_MS, signal: options.signal });
+  }
+
+  /**
+   * The streaming exec: `onOutput` gets stdout/stderr chunks as they happen; resolves with the exit.
+   * Aborting `signal` drops the stream, and the manager kills the command.
+   */
+  async execStream(id: string, body: ExecRequest, options: { signal?: AbortSignal; onOutput: (stream: 'stdout' | 'stderr', text: string) => void }): Promise<ExecResult> {
+    const response = await this.stream('POST', ManagerRoutes.execStream(id), {
+      body,
+      signal: options.signal,
+      headers: { accept: 'text/event-stream' },
+      timeoutMs: (body.timeoutMs ?? 30_000) + 15_000,
+    });
+    let buffer = '';
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      buffer += chunk.toString('utf8');
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const data = buffer
+          .slice(0, end)
+          .split('\n')
+          .filter((line) => line.startsWith('data:'))
+          .map((line) => line.slice(5).trimStart())
+          .join('\n');
+        buffer = buffer.slice(end + 2);
+        if (!data) continue;
+        const event = JSON.parse(data) as ExecStreamEvent;
+        if (event.type === 'exit') return event.result;
+        options.onOutput(event.type, event.data);
+      }
+    }
+    throw new Error(`${this.serviceName} ended the exec stream without an exit`);
   }
 
   readFile(id: string, path: string): Promise<Buffer> {

@@ -304,7 +304,7 @@ const STEP_FIELDS: Record<UserStepKind, Record<string, { check: Check; required?
     command: { check: isCommand, required: true, describe: 'a non-empty string or an array of strings' },
     cwd: { check: isString(4_096), describe: 'a string' },
     env: { check: isStringMap, describe: 'an object of string values' },
-    timeoutMs: { check: isInt(1, 3_600_000), describe: 'an integer from 1 to 3600000' },
+    timeoutMs: { check: isInt(1, 600_000), describe: 'an integer from 1 to 600000' },
     continueOnError: { check: isBool, describe: 'a boolean' },
   },
   checkpoint: { description: { check: isString(2_000), describe: 'a string of at most 2000 characters' } },

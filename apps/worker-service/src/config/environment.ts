@@ -115,4 +115,24 @@ export class WorkerEnvironment extends BaseEnvironment {
   /** Timeout of connecting to an MCP server and of each of its tool calls. */
   @IntVar('AGENT_MCP_TIMEOUT_MS', 100, 600_000)
   AGENT_MCP_TIMEOUT_MS = 60_000;
+
+  /** How long a run waits for its session's sandbox to be running (a run started with its session waits for the create). */
+  @IntVar('RUN_SESSION_WAIT_MS', 1_000, 3_600_000)
+  RUN_SESSION_WAIT_MS = 180_000;
+
+  /** Default timeout of a run's exec, test and task steps (the container-manager caps an exec at 10 min). */
+  @IntVar('RUN_STEP_TIMEOUT_MS', 1_000, 3_600_000)
+  RUN_STEP_TIMEOUT_MS = 600_000;
+
+  /** Timeout of the bootstrap clone. */
+  @IntVar('RUN_CLONE_TIMEOUT_MS', 1_000, 600_000)
+  RUN_CLONE_TIMEOUT_MS = 600_000;
+
+  /** Timeout of each dependency install of the bootstrap (a failed or timed-out install is reported, not fatal). */
+  @IntVar('RUN_INSTALL_TIMEOUT_MS', 1_000, 600_000)
+  RUN_INSTALL_TIMEOUT_MS = 300_000;
+
+  /** A run's events are sent to the gateway in batches at least this often. */
+  @IntVar('RUN_EVENT_FLUSH_MS', 10, 10_000)
+  RUN_EVENT_FLUSH_MS = 200;
 }
