@@ -147,14 +147,14 @@ describe(SandboxMcpServer.name, () => {
     expect((await call(aliceClient, 'checkpoint', { sessionId })).text).toBe('Nothing changed since the last checkpoint');
 
     await call(aliceClient, 'write_file', { sessionId, path: 'app/notes.txt', content: 'second\n' });
-    const diff = await call(aliceClient, 'git_diff', { sessionId, from: first.commitHash });
+    const diff = await call(aliceClient, 'git_diff', { sessionId, from: first.commitHash.slice(0, 8) });
     expect(diff.isError).toBe(false);
     expect(diff.text).toContain('-first');
     expect(diff.text).toContain('+second');
 
     const checkpoints = await callJson<{ commitHash: string }[]>(aliceClient, 'list_checkpoints', { sessionId });
     expect(checkpoints.map((c) => c.commitHash)).toContain(first.commitHash);
-    const restored = await callJson<{ commitHash: string }>(aliceClient, 'restore_checkpoint', { sessionId, commitHash: first.commitHash });
+    const restored = await callJson<{ commitHash: string }>(aliceClient, 'restore_checkpoint', { sessionId, commitHash: first.commitHash.slice(0, 10) });
     expect(restored.commitHash).toMatch(/^[0-9a-f]{40}$/);
     expect((await call(aliceClient, 'read_file', { sessionId, path: 'app/notes.txt' })).text).toBe('first\n');
 
@@ -176,6 +176,7 @@ describe(SandboxMcpServer.name, () => {
       ['list_checkpoints', {}],
       ['checkpoint', {}],
       ['git_diff', { from: 'a'.repeat(40) }],
+      ['restore_checkpoint', { commitHash: 'abcd1234' }],
       ['register_preview', { port: 3000 }],
       ['stop_session', {}],
     ];
@@ -198,6 +199,8 @@ describe(SandboxMcpServer.name, () => {
     expect(badPort.isError).toBe(true);
     expect(badPort.text).toContain('Port must be an integer between 1024 and 65535');
     const badHash = await call(aliceClient, 'restore_checkpoint', { sessionId: randomUUID(), commitHash: 'HEAD' });
-    expect(badHash.text).toContain('commitHash must be a 40-character lowercase hex SHA-1');
+    expect(badHash.text).toContain('commitHash must be a commit hash: 4 to 40 lower-case hexadecimal characters');
+    const unknown = await call(aliceClient, 'git_diff', { sessionId: randomUUID(), from: 'abcd' });
+    expect(unknown.text).toMatch(/^NOT_FOUND: Session .* not found$/);
   });
 });

@@ -3,12 +3,14 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { COMMIT_HASH_PATTERN, GatewaySessionStatus, PREVIEW_PORT_MAX, PREVIEW_PORT_MIN, PreviewErrors } from '@sandbox/contracts';
+import { COMMIT_REF_PATTERN, GatewaySessionStatus, PREVIEW_PORT_MAX, PREVIEW_PORT_MIN, PreviewErrors } from '@sandbox/contracts';
 import { DomainException } from '@sandbox/shared';
 import type { AuthenticatedUser } from '../auth/auth.types';
 import { MAX_FILE_CONTENT_LENGTH } from '../sessions/dto/graphql.inputs';
+import { COMMIT_REF_MESSAGE } from '../sessions/dto/workspace.inputs';
 import { FileEncoding } from '../sessions/models/sandbox.model';
 import { SessionEventsService } from '../sessions/session-events.service';
+import { SessionWorkspaceService } from '../sessions/session-workspace.service';
 import { SessionRecord } from '../sessions/sessions.repository';
 import { SessionsService } from '../sessions/sessions.service';
 
@@ -18,7 +20,8 @@ const CREATE_WAIT_MS = 120_000;
 
 const sessionId = z.string().uuid({ message: 'sessionId must be a UUID' }).describe('The session id (a UUID from create_session or list_sessions).');
 const path = z.string().min(1);
-const commitHash = z.string().regex(COMMIT_HASH_PATTERN, { message: 'commitHash must be a 40-character lowercase hex SHA-1' });
+/** A checkpoint's hash or a unique prefix of it (at least 4 hex characters), as GraphQL accepts. */
+const commitRef = (name: string) => z.string().regex(COMMIT_REF_PATTERN, { message: COMMIT_REF_MESSAGE(name) });
 
 /** What a tool answers about a session: the fields a model needs, dates as ISO strings. */
 function sessionView(session: SessionRecord) {
@@ -43,6 +46,7 @@ export class SandboxMcpServer {
   constructor(
     private readonly sessions: SessionsService,
     private readonly events: SessionEventsService,
+    private readonly workspace: SessionWorkspaceService,
   ) {}
 
   create(user: AuthenticatedUser): McpServer {
@@ -168,11 +172,11 @@ export class SandboxMcpServer {
       'restore_checkpoint',
       {
         description: 'Put the workspace back exactly as it was at a checkpoint (files added since are removed). The restore itself is recorded as a new checkpoint, so it can be undone too.',
-        inputSchema: { sessionId, commitHash: commitHash.describe('The checkpoint\'s commitHash (40 hex characters) from list_checkpoints.') },
+        inputSchema: { sessionId, commitHash: commitRef('commitHash').describe('The checkpoint\'s commitHash from list_checkpoints (a unique prefix of 7+ characters is enough).') },
       },
       ({ sessionId: id, commitHash: hash }) =>
         tool(async () => {
-          const checkpoint = await this.sessions.restore(user, id, hash);
+          const checkpoint = await this.workspace.restoreCheckpoint(user, id, hash);
           return { ...checkpoint, createdAt: checkpoint.createdAt.toISOString() };
         }),
     );
@@ -185,15 +189,15 @@ export class SandboxMcpServer {
           'With from: changes since that checkpoint; with from and to: between two checkpoints.',
         inputSchema: {
           sessionId,
-          from: commitHash.optional().describe('Checkpoint commitHash to diff from (default: the latest checkpoint).'),
-          to: commitHash.optional().describe('Checkpoint commitHash to diff to (default: the workspace as it is now).'),
+          from: commitRef('from').optional().describe('Checkpoint commitHash (or a unique prefix) to diff from (default: the latest checkpoint).'),
+          to: commitRef('to').optional().describe('Checkpoint commitHash (or a unique prefix) to diff to (default: the workspace as it is now).'),
         },
       },
       ({ sessionId: id, from, to }) =>
         tool(async () => {
           const base = from ?? (await this.sessions.checkpoints(user, id, 1, 0))[0]?.commitHash;
           if (!base) throw DomainException.badRequest('The session has no checkpoint yet: create one with the checkpoint tool');
-          const diff = await this.sessions.diff(user, id, base, to);
+          const diff = await this.workspace.gitDiff(user, id, base, to);
           const notes = [diff.truncated ? '(diff truncated)' : '', diff.binaryFiles.length ? `binary files changed: ${diff.binaryFiles.join(', ')}` : ''].filter(Boolean);
           return [diff.diff || '(no changes)', ...notes].join('\n');
         }),

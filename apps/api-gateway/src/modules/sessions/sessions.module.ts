@@ -17,6 +17,6 @@ import { SessionsService } from './sessions.service';
   imports: [AuthModule, TemplatesModule, WebhooksModule],
   controllers: [InternalSessionsController],
   providers: [SessionsRepository, SessionEventsService, SessionLifecycleService, SessionsService, SessionsResolver, PendingSessionsSweeper, CheckpointRefsRepository, SessionWorkspaceService, SessionWorkspaceResolver],
-  exports: [SessionEventsService, SessionsService],
+  exports: [SessionEventsService, SessionsService, SessionWorkspaceService],
 })
 export class SessionsModule {}

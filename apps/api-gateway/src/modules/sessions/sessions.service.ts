@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
 import { ContainerManagerClient, ServiceClientError, ServiceNotFoundError, ServiceTimeoutError, ServiceUnavailableError } from '@sandbox/clients';
-import { ErrorCode, ExecResult, FileEntry, GatewaySessionStatus, GitDiff, Preview } from '@sandbox/contracts';
+import { ErrorCode, ExecResult, FileEntry, GatewaySessionStatus, Preview } from '@sandbox/contracts';
 import type { AuthenticatedUser } from '../auth/auth.types';
 import { DomainException } from '@sandbox/shared';
 import type { SessionTransition } from './session-transitions';
@@ -170,12 +170,6 @@ export class SessionsService implements OnApplicationShutdown {
     await this.get(user, id);
     const checkpoint = await this.manager.restore(id, commitHash);
     return (await this.lifecycle.recordCheckpoint(checkpoint)).checkpoint;
-  }
-
-  /** What changed from checkpoint `from` to checkpoint `to`, or to the workspace as it is now when `to` is omitted. */
-  async diff(user: AuthenticatedUser, id: string, from: string, to?: string): Promise<GitDiff> {
-    await this.get(user, id);
-    return this.manager.diff(id, from, to);
   }
 
   async registerPreview(user: AuthenticatedUser, id: string, port: number): Promise<Preview> {
