@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ContainerManagerClient, GatewayClient, WorkerClient } from '@sandbox/clients';
 import {
   AgentStep,
+  ChatMessage,
   CheckpointStep,
   ExecResult,
   ExecStep,
@@ -218,7 +219,7 @@ export class RunSteps {
       maxTurns: step.maxTurns,
       tools: step.tools,
       mcpServers: step.mcpServers,
-      transcript: context.state.transcript ?? null,
+      transcript: (context.state.transcript as ChatMessage[] | null | undefined) ?? null,
       answer: context.state.answer ?? undefined,
       signal: context.signal,
       emit: (event) => {
@@ -232,11 +233,11 @@ export class RunSteps {
     });
     switch (outcome.status) {
       case 'succeeded':
-        return { kind: 'done', output: { summary: outcome.summary ?? null, usage: outcome.usage ?? null, turns: outcome.turns ?? null } };
+        return { kind: 'done', output: { summary: outcome.summary ?? null, usage: outcome.usage, turns: outcome.turns } };
       case 'awaiting_input':
         return { kind: 'awaiting', question: outcome.question ?? 'The agent needs input' };
       case 'failed':
-        throw new StepFailure(outcome.error ?? `Step ${context.name} failed`, { usage: outcome.usage ?? null, turns: outcome.turns ?? null });
+        throw new StepFailure(outcome.error ?? `Step ${context.name} failed`, { reason: outcome.reason ?? null, usage: outcome.usage, turns: outcome.turns });
     }
   }
 

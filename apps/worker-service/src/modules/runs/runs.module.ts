@@ -1,15 +1,14 @@
 import { Module } from '@nestjs/common';
-import { AGENT_STEP_RUNNER, UnconfiguredAgentStep } from './agent-step.port';
+import { AgentModule } from '../agent/agent.module';
+import { AgentStepRunner } from '../agent/agent-step.runner';
+import { AGENT_STEP_RUNNER } from './agent-step.port';
 import { RunExecutor } from './run-executor';
 import { RunSteps } from './run-steps';
 
-/**
- * Execution of runs (docs/runs.md): the `run.execute` task handler calls RunExecutor. The agent step
- * goes through AGENT_STEP_RUNNER; until the agent module provides it, agent steps fail with the
- * "no language model configured" message.
- */
+/** Execution of runs (docs/runs.md): the `run.execute` task handler calls RunExecutor; agent steps go to the agent module. */
 @Module({
-  providers: [RunSteps, RunExecutor, { provide: AGENT_STEP_RUNNER, useClass: UnconfiguredAgentStep }],
+  imports: [AgentModule],
+  providers: [RunSteps, RunExecutor, { provide: AGENT_STEP_RUNNER, useExisting: AgentStepRunner }],
   exports: [RunExecutor],
 })
 export class RunsModule {}
