@@ -284,12 +284,13 @@ async function gatewayFlow() {
     expect(last.length > 0 && last.every((c) => /^[0-9a-f]{40}$/.test(c.commitHash)), 'expected at least one checkpoint with a 40-hex commit hash within 30 s', last);
   });
 
-  await step('deleteSession answers true, then session(id) is null', async () => {
+  await step('deleteSession answers true, then session(id) is NOT_FOUND', async () => {
     const { deleteSession } = await gql('mutation($id: ID!) { deleteSession(id: $id) }', { id: sessionId });
     expect(deleteSession === true, 'expected true', deleteSession);
     created.sessionId = null;
-    const { session: gone } = await gql('query($id: ID!) { session(id: $id) { id } }', { id: sessionId });
-    expect(gone === null, 'expected null', gone);
+    const gone = await gql('query($id: ID!) { session(id: $id) { id } }', { id: sessionId }, { allowErrors: true });
+    const error = gone.errors?.[0];
+    expect(error?.extensions?.code === 'NOT_FOUND' && error.message === `Session ${sessionId} not found`, `expected NOT_FOUND Session ${sessionId} not found`, gone);
   });
 }
 

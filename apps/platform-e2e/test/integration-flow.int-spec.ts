@@ -122,7 +122,7 @@ describe('scripts/integration-flow.mjs against the whole platform', () => {
       'resumeJob is ACTIVE again, and jobs lists it',
       'deleteJob answers true, then job(jobId) is Job not found',
       "checkpoints(sessionId) shows the auto-checkpoint of the task's file write",
-      'deleteSession answers true, then session(id) is null',
+      'deleteSession answers true, then session(id) is NOT_FOUND',
     ];
     const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     for (const label of steps) expect(run.stdout).toMatch(new RegExp(`^ok \\d+ - ${escape(label)}( \\[[^\\]]+\\])? \\(\\d+ ms\\)$`, 'm'));
