@@ -12,6 +12,8 @@ import {
   DeleteSessionDocument,
   DeleteTemplateDocument,
   ExecDocument,
+  GitDiffDocument,
+  GitStatusDocument,
   InitRunDocument,
   JobDocument,
   JobsDocument,
@@ -30,6 +32,7 @@ import {
   RunDocument,
   RunEventsDocument,
   RunsDocument,
+  SetPreviewPrivateDocument,
   SessionDocument,
   SessionEventsDocument,
   SessionsDocument,
@@ -42,6 +45,7 @@ import {
   TasksDocument,
   TemplateDocument,
   TemplatesDocument,
+  UnregisterPreviewDocument,
   WriteFileDocument,
   type CreateJobInput,
   type CreateTaskInput,
@@ -51,7 +55,7 @@ import {
 } from './generated/graphql.js';
 import { NotFoundError, SandboxError, TimeoutError } from './errors.js';
 import { GraphQLTransport, type TransportOptions, type TypedDocument } from './transport.js';
-import type { Checkpoint, ExecResult, FileEntry, Job, Pipeline, Preview, Run, RunEvent, Session, SessionEvent, Task, TaskEvent, Template } from './types.js';
+import type { Checkpoint, ExecResult, FileEntry, GitDiff, GitStatus, Job, Pipeline, Preview, PreviewVisibility, Run, RunEvent, Session, SessionEvent, Task, TaskEvent, Template } from './types.js';
 import { fromBase64, toBase64 } from './base64.js';
 
 export const DEFAULT_API_URL = 'http://localhost:4000';
@@ -211,7 +215,11 @@ export class SandboxClient {
     /** Commits the workspace now; null when nothing changed since the last checkpoint. */
     commit: async (sessionId: string, options: { description?: string; messageNumber?: number } = {}): Promise<Checkpoint | null> =>
       (await this.request(CommitCheckpointDocument, { sessionId, ...options })).commitCheckpoint,
-    /** Puts the workspace back as it was at `commitHash`; the restore is itself a new checkpoint. */
+    /** The workspace against its last checkpoint: changed files and whether it is clean. */
+    status: async (sessionId: string): Promise<GitStatus> => (await this.request(GitStatusDocument, { sessionId })).gitStatus,
+    /** A unified diff from checkpoint `from` to `to`, or to the workspace as it is now; short hashes accepted. */
+    diff: async (sessionId: string, from: string, to?: string): Promise<GitDiff> => (await this.request(GitDiffDocument, { sessionId, from, to })).gitDiff,
+    /** Puts the workspace back as it was at `commitHash` (a unique prefix is enough); the restore is itself a new checkpoint. */
     restore: async (sessionId: string, commitHash: string): Promise<Checkpoint> => (await this.request(RestoreCheckpointDocument, { sessionId, commitHash })).restoreCheckpoint,
   };
 
@@ -219,6 +227,10 @@ export class SandboxClient {
     /** A URL for a port a server in the sandbox listens on. */
     register: async (sessionId: string, port: number): Promise<Preview> => (await this.request(RegisterPreviewDocument, { sessionId, port })).registerPreview,
     list: async (sessionId: string): Promise<Preview[]> => (await this.request(PreviewsDocument, { sessionId })).previews,
+    unregister: async (sessionId: string, port: number): Promise<boolean> => (await this.request(UnregisterPreviewDocument, { sessionId, port })).unregisterPreview,
+    /** `true`: only requests with the returned token get through (shown once); `false`: public again. */
+    setPrivate: async (sessionId: string, port: number, isPrivate: boolean): Promise<PreviewVisibility> =>
+      (await this.request(SetPreviewPrivateDocument, { sessionId, port, private: isPrivate })).setPreviewPrivate,
   };
 
   /** Runs: a pipeline's work in a session, streamed as numbered events and steered with input. */

@@ -2,6 +2,8 @@ import type {
   CheckpointFieldsFragment,
   ExecResultFieldsFragment,
   FileEntryFieldsFragment,
+  GitDiffQuery,
+  GitStatusQuery,
   JobFieldsFragment,
   PipelinesQuery,
   PreviewFieldsFragment,
@@ -9,6 +11,7 @@ import type {
   RunFieldsFragment,
   SessionEventsSubscription,
   SessionFieldsFragment,
+  SetPreviewPrivateMutation,
   TaskEventsSubscription,
   TaskFieldsFragment,
   TemplateFieldsFragment,
@@ -28,3 +31,6 @@ export type Template = TemplateFieldsFragment;
 export type Run = RunFieldsFragment;
 export type RunEvent = RunEventFieldsFragment;
 export type Pipeline = PipelinesQuery['pipelines'][number];
+export type GitStatus = GitStatusQuery['gitStatus'];
+export type GitDiff = GitDiffQuery['gitDiff'];
+export type PreviewVisibility = SetPreviewPrivateMutation['setPreviewPrivate'];

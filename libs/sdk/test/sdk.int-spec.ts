@@ -78,6 +78,14 @@ describe(SandboxClient.name, () => {
     const [one] = await sandbox.git.checkpoints(sessionId, { limit: 1 });
     expect(await sandbox.git.commit(sessionId)).toBeNull();
     await sandbox.files.write(sessionId, 'state.txt', 'two\n');
+    // The manager's own debounced commit may already hold the write; either way status is consistent.
+    const status = await sandbox.git.status(sessionId);
+    expect(status.head).toMatch(/^[0-9a-f]{40}$/);
+    expect(status.clean).toBe(status.files.length === 0);
+    if (status.head === one.commitHash) expect(status.files.map((f) => f.path)).toContain('state.txt');
+    const diff = await sandbox.git.diff(sessionId, one.commitHash.slice(0, 8));
+    expect(diff.diff).toContain('-one');
+    expect(diff.diff).toContain('+two');
     const restored = await sandbox.git.restore(sessionId, one.commitHash);
     expect(restored.commitHash).toMatch(/^[0-9a-f]{40}$/);
     expect(await sandbox.files.read(sessionId, 'state.txt')).toBe('one\n');
@@ -88,6 +96,11 @@ describe(SandboxClient.name, () => {
     const preview = await sandbox.previews.register(sessionId, 3000);
     expect(preview).toMatchObject({ sessionId, port: 3000, url: expect.stringContaining('3000') });
     expect((await sandbox.previews.list(sessionId)).map((p) => p.port)).toContain(3000);
+    const visibility = await sandbox.previews.setPrivate(sessionId, 3000, true);
+    expect(visibility).toMatchObject({ port: 3000, private: true, token: expect.any(String) });
+    expect((await sandbox.previews.list(sessionId)).find((p) => p.port === 3000)?.private).toBe(true);
+    expect(await sandbox.previews.unregister(sessionId, 3000)).toBe(true);
+    expect((await sandbox.previews.list(sessionId)).map((p) => p.port)).not.toContain(3000);
   });
 
   it('should iterate a task\'s events over graphql-ws to COMPLETE', async () => {

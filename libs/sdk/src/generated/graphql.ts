@@ -190,7 +190,7 @@ export type FileEntryFieldsFragment = { name: string, path: string, type: FileTy
 
 export type ExecResultFieldsFragment = { exitCode: number | null, stdout: string, stderr: string, timedOut: boolean, durationMs: number, truncated: boolean };
 
-export type PreviewFieldsFragment = { sessionId: string, port: number, url: string };
+export type PreviewFieldsFragment = { sessionId: string, port: number, url: string, private: boolean };
 
 export type TaskFieldsFragment = { id: string, type: string, status: TaskStatus, rawStatus: string, priority: TaskPriority, payload: unknown, result: unknown, error: string | null, attempts: number, maxAttempts: number, jobId: string | null, createdAt: string, updatedAt: string, startedAt: string | null, finishedAt: string | null };
 
@@ -228,20 +228,53 @@ export type RestoreCheckpointMutationVariables = Exact<{
 
 export type RestoreCheckpointMutation = { restoreCheckpoint: { id: string, sessionId: string, commitHash: string, filesChanged: number, messageNumber: number | null, description: string | null, runId: string | null, createdAt: string } };
 
+export type GitStatusQueryVariables = Exact<{
+  sessionId: string | number;
+}>;
+
+
+export type GitStatusQuery = { gitStatus: { clean: boolean, head: string | null, files: Array<{ path: string, index: string, workingDir: string }> } };
+
+export type GitDiffQueryVariables = Exact<{
+  sessionId: string | number;
+  from: string;
+  to?: string | null | undefined;
+}>;
+
+
+export type GitDiffQuery = { gitDiff: { from: string, to: string | null, diff: string, truncated: boolean, binaryFiles: Array<string> } };
+
 export type RegisterPreviewMutationVariables = Exact<{
   sessionId: string | number;
   port: number;
 }>;
 
 
-export type RegisterPreviewMutation = { registerPreview: { sessionId: string, port: number, url: string } };
+export type RegisterPreviewMutation = { registerPreview: { sessionId: string, port: number, url: string, private: boolean } };
 
 export type PreviewsQueryVariables = Exact<{
   sessionId: string | number;
 }>;
 
 
-export type PreviewsQuery = { previews: Array<{ sessionId: string, port: number, url: string }> };
+export type PreviewsQuery = { previews: Array<{ sessionId: string, port: number, url: string, private: boolean }> };
+
+export type UnregisterPreviewMutationVariables = Exact<{
+  sessionId: string | number;
+  port: number;
+}>;
+
+
+export type UnregisterPreviewMutation = { unregisterPreview: boolean };
+
+export type SetPreviewPrivateMutationVariables = Exact<{
+  sessionId: string | number;
+  port: number;
+  private: boolean;
+}>;
+
+
+export type SetPreviewPrivateMutation = { setPreviewPrivate: { sessionId: string, port: number, private: boolean, token: string | null } };
 
 export type InitRunMutationVariables = Exact<{
   input: InitRunInput;
@@ -537,6 +570,7 @@ export const PreviewFieldsFragmentDoc = new TypedDocumentString(`
   sessionId
   port
   url
+  private
 }
     `, {"fragmentName":"PreviewFields"}) as unknown as TypedDocumentString<PreviewFieldsFragment, unknown>;
 export const TaskFieldsFragmentDoc = new TypedDocumentString(`
@@ -752,6 +786,30 @@ export const RestoreCheckpointDocument = new TypedDocumentString(`
   runId
   createdAt
 }`) as unknown as TypedDocumentString<RestoreCheckpointMutation, RestoreCheckpointMutationVariables>;
+export const GitStatusDocument = new TypedDocumentString(`
+    query GitStatus($sessionId: ID!) {
+  gitStatus(sessionId: $sessionId) {
+    clean
+    head
+    files {
+      path
+      index
+      workingDir
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<GitStatusQuery, GitStatusQueryVariables>;
+export const GitDiffDocument = new TypedDocumentString(`
+    query GitDiff($sessionId: ID!, $from: String!, $to: String) {
+  gitDiff(sessionId: $sessionId, from: $from, to: $to) {
+    from
+    to
+    diff
+    truncated
+    binaryFiles
+  }
+}
+    `) as unknown as TypedDocumentString<GitDiffQuery, GitDiffQueryVariables>;
 export const RegisterPreviewDocument = new TypedDocumentString(`
     mutation RegisterPreview($sessionId: ID!, $port: Int!) {
   registerPreview(sessionId: $sessionId, port: $port) {
@@ -762,6 +820,7 @@ export const RegisterPreviewDocument = new TypedDocumentString(`
   sessionId
   port
   url
+  private
 }`) as unknown as TypedDocumentString<RegisterPreviewMutation, RegisterPreviewMutationVariables>;
 export const PreviewsDocument = new TypedDocumentString(`
     query Previews($sessionId: ID!) {
@@ -773,7 +832,23 @@ export const PreviewsDocument = new TypedDocumentString(`
   sessionId
   port
   url
+  private
 }`) as unknown as TypedDocumentString<PreviewsQuery, PreviewsQueryVariables>;
+export const UnregisterPreviewDocument = new TypedDocumentString(`
+    mutation UnregisterPreview($sessionId: ID!, $port: Int!) {
+  unregisterPreview(sessionId: $sessionId, port: $port)
+}
+    `) as unknown as TypedDocumentString<UnregisterPreviewMutation, UnregisterPreviewMutationVariables>;
+export const SetPreviewPrivateDocument = new TypedDocumentString(`
+    mutation SetPreviewPrivate($sessionId: ID!, $port: Int!, $private: Boolean!) {
+  setPreviewPrivate(sessionId: $sessionId, port: $port, private: $private) {
+    sessionId
+    port
+    private
+    token
+  }
+}
+    `) as unknown as TypedDocumentString<SetPreviewPrivateMutation, SetPreviewPrivateMutationVariables>;
 export const InitRunDocument = new TypedDocumentString(`
     mutation InitRun($input: InitRunInput!) {
   initRun(input: $input) {
