@@ -70,13 +70,16 @@ func main() {
 
 // shieldFromSignals keeps the agent alive whatever the sandbox sends it. As PID 1 of its PID
 // namespace, it only receives signals it has a handler for (SIGKILL from inside is dropped), but the
-// Go runtime installs handlers that exit on TERM, INT, HUP, QUIT and a few more. Notify (rather than
+// Go runtime installs handlers that exit on TERM, INT, HUP, QUIT and a few more, and crashes on
+// ABRT, ILL, BUS, FPE or SEGV even when they come from kill(2). Notify (rather than
 // Ignore, whose SIG_IGN the children would inherit) turns them into values that are thrown away.
 func shieldFromSignals() {
 	ch := make(chan os.Signal, 64)
 	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2,
 		syscall.SIGPIPE, syscall.SIGALRM, syscall.SIGVTALRM, syscall.SIGXCPU, syscall.SIGXFSZ, syscall.SIGTSTP, syscall.SIGTTIN,
-		syscall.SIGTTOU, syscall.SIGTRAP, syscall.SIGSTKFLT, syscall.SIGPWR, syscall.SIGSYS, syscall.SIGIO, syscall.SIGWINCH)
+		syscall.SIGTTOU, syscall.SIGTRAP, syscall.SIGSTKFLT, syscall.SIGPWR, syscall.SIGSYS, syscall.SIGIO, syscall.SIGWINCH,
+		// Sent with kill(2) these are asynchronous: notified, they are values too (a real fault still crashes).
+		syscall.SIGILL, syscall.SIGABRT, syscall.SIGBUS, syscall.SIGFPE, syscall.SIGSEGV)
 	go func() {
 		for range ch {
 		}

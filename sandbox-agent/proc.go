@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"os"
 	"os/signal"
 	"sort"
@@ -34,6 +35,8 @@ type startRequest struct {
 	RingBytes int `json:"ringBytes"`
 	// Stdin stays open for input frames (otherwise the process reads EOF).
 	Stdin bool `json:"stdin"`
+	// Meta is kept as is and listed with the process (the manager's own description of it).
+	Meta json.RawMessage `json:"meta"`
 }
 
 type chunk struct {
@@ -52,6 +55,7 @@ type subscriber struct {
 type proc struct {
 	name      string
 	argv      []string
+	meta      json.RawMessage
 	pid       int
 	exec      bool
 	startedAt time.Time
@@ -116,6 +120,10 @@ func (a *agent) start(h *hostConn, channel uint32, req startRequest) {
 		h.fail(channel, fail(codeBadRequest, "proc and argv are required"))
 		return
 	}
+	if len(req.Meta) > 64<<10 {
+		h.fail(channel, fail(codeBadRequest, "meta is too large"))
+		return
+	}
 	env := baseEnv()
 	for k, v := range req.Env {
 		env[k] = v
@@ -135,7 +143,7 @@ func (a *agent) start(h *hostConn, channel uint32, req startRequest) {
 		return
 	}
 
-	p := &proc{name: req.Proc, argv: req.Argv, exec: req.Exec, ringMax: req.RingBytes, startedAt: time.Now()}
+	p := &proc{name: req.Proc, argv: req.Argv, meta: req.Meta, exec: req.Exec, ringMax: req.RingBytes, startedAt: time.Now()}
 	var childFiles []*os.File
 	var parentOut [2]*os.File
 	attr := &syscall.SysProcAttr{Setpgid: true}
@@ -500,15 +508,16 @@ func (a *agent) forget(name string) error {
 }
 
 type procInfo struct {
-	Proc       string      `json:"proc"`
-	Argv       []string    `json:"argv"`
-	Pid        int         `json:"pid"`
-	Running    bool        `json:"running"`
-	ExitCode   interface{} `json:"exitCode"`
-	Signal     interface{} `json:"signal"`
-	StartedAt  int64       `json:"startedAt"`
-	FinishedAt interface{} `json:"finishedAt"`
-	Exec       bool        `json:"exec"`
+	Proc       string          `json:"proc"`
+	Argv       []string        `json:"argv"`
+	Pid        int             `json:"pid"`
+	Running    bool            `json:"running"`
+	ExitCode   interface{}     `json:"exitCode"`
+	Signal     interface{}     `json:"signal"`
+	StartedAt  int64           `json:"startedAt"`
+	FinishedAt interface{}     `json:"finishedAt"`
+	Exec       bool            `json:"exec"`
+	Meta       json.RawMessage `json:"meta,omitempty"`
 }
 
 func (a *agent) list() []procInfo {
@@ -521,7 +530,7 @@ func (a *agent) list() []procInfo {
 	out := make([]procInfo, 0, len(procs))
 	for _, p := range procs {
 		p.mu.Lock()
-		info := procInfo{Proc: p.name, Argv: p.argv, Pid: p.pid, Running: !p.finished, StartedAt: p.startedAt.UnixMilli(), Exec: p.exec}
+		info := procInfo{Proc: p.name, Argv: p.argv, Pid: p.pid, Running: !p.finished, StartedAt: p.startedAt.UnixMilli(), Exec: p.exec, Meta: p.meta}
 		if p.finished {
 			e := p.exitInfo()
 			info.ExitCode, info.Signal, info.FinishedAt = e["exitCode"], e["signal"], p.finishedAt.UnixMilli()

@@ -4,6 +4,7 @@ import { HealthModule, LoggingModule, MetricsModule, serviceConfigModule } from 
 import { ManagerEnvironment } from './config/environment';
 import { ManagerConfigModule } from './config/manager-config.module';
 import { DatabaseModule } from './database/database.module';
+import { CommandsModule } from './modules/commands/commands.module';
 import { ExecModule } from './modules/exec/exec.module';
 import { FilesModule } from './modules/files/files.module';
 import { GIT_MIGRATIONS, GitModule } from './modules/git/git.module';
@@ -32,6 +33,7 @@ export class AppModule {
         SandboxAgentModule,
         SessionsModule,
         ExecModule,
+        CommandsModule,
         FilesModule,
         GitModule,
         PreviewsModule,

@@ -10,3 +10,4 @@ export * from './templates';
 export * from './runs';
 export * from './webhooks';
 export * from './validation';
+export * from './commands';

@@ -1,9 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, StreamableFile, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, Res, StreamableFile, UseGuards } from '@nestjs/common';
 import { ApiConsumes, ApiOkResponse, ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
-import { ErrorCode, FileEntry, FileList, FileWriteResult } from '@sandbox/contracts';
-import { DomainException, InternalServiceKeyGuard } from '@sandbox/shared';
-import { MkdirDto, MoveDto, OptionalPathQueryDto, PathQueryDto } from './dto/files.dto';
+import type { Request, Response } from 'express';
+import type { FileEntry, FileList, FileWatchEvent, FileWriteResult } from '@sandbox/contracts';
+import { InternalServiceKeyGuard } from '@sandbox/shared';
+import { readRawBody } from '../../common/raw-body';
+import { openSse, SseStream } from '../../common/sse';
+import { MkdirDto, MoveDto, OptionalPathQueryDto, PathQueryDto, WatchQueryDto } from './dto/files.dto';
 import { FilesService } from './files.service';
 
 @ApiTags('files')
@@ -35,8 +37,26 @@ export class FilesController {
   @ApiConsumes('application/octet-stream')
   @ApiOkResponse({ description: '`{ path, size }`' })
   async write(@Param('id') id: string, @Query() query: PathQueryDto, @Req() req: Request): Promise<FileWriteResult> {
-    const body = await readRawBody(req, () => this.files.tooLarge(), this.files.maxBytes);
+    const body = await readRawBody(req, () => this.files.tooLarge(), this.files.maxBytes, 'file content');
     return this.files.write(id, query.path, body);
+  }
+
+  /** SSE of file events under `path` (default the workspace; `recursive=true` for the whole tree below it). */
+  @Get('watch')
+  @ApiProduces('text/event-stream')
+  async watch(@Param('id') id: string, @Query() query: WatchQueryDto, @Res() res: Response): Promise<void> {
+    // Events can arrive before the response is opened: kept until then.
+    const out: { sse?: SseStream; early: FileWatchEvent[] } = { early: [] };
+    const stream = await this.files.watch(id, query.path ?? '.', query.recursive === 'true', (events) => {
+      if (!out.sse) return void out.early.push(...events);
+      for (const event of events) out.sse.send(event);
+    });
+    const sse = openSse(res);
+    if (res.destroyed) return stream.stop();
+    for (const event of out.early) sse.send(event);
+    out.sse = sse;
+    void sse.closed.then(() => stream.stop());
+    void stream.ended.then(() => sse.end());
   }
 
   @Get('stat')
@@ -54,27 +74,4 @@ export class FilesController {
   move(@Param('id') id: string, @Body() body: MoveDto): Promise<FileEntry> {
     return this.files.move(id, body.from, body.to);
   }
-}
-
-/** Collects a request body, refusing (413) as soon as it is announced or grows beyond `max`. */
-async function readRawBody(req: Request, tooLarge: () => DomainException, max: number): Promise<Buffer> {
-  if (req.readableEnded || (req as Request & { _body?: boolean })._body) {
-    throw new DomainException(ErrorCode.BadRequest, 'Send file content as a raw body (application/octet-stream)');
-  }
-  const announced = Number(req.headers['content-length'] ?? NaN);
-  if (announced > max) {
-    req.resume();
-    throw tooLarge();
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) {
-      req.resume();
-      throw tooLarge();
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }

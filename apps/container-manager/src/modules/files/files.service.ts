@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { posix } from 'node:path';
-import { ErrorCode, FileEntry, FileList, FileType, FileWriteResult } from '@sandbox/contracts';
+import { ErrorCode, FileEntry, FileList, FileType, FileWatchEvent, FileWriteResult } from '@sandbox/contracts';
 import { DomainException } from '@sandbox/shared';
 import { ManagerConfig } from '../../config/manager-config';
 import { DockerRepository } from '../../repositories/docker.repository';
@@ -26,13 +26,6 @@ interface AgentEntry {
   type: FileType;
   size: number;
   mtimeMs: number;
-}
-
-/** A file event of the workspace, path relative to it. */
-export interface FileWatchEvent {
-  type: 'create' | 'write' | 'remove' | 'rename' | 'overflow';
-  path: string;
-  from?: string;
 }
 
 const FILE_EVENT_TYPES = new Set(['create', 'write', 'remove', 'rename', 'overflow']);

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString } from 'class-validator';
+import { IsIn, IsOptional, IsString } from 'class-validator';
 import type { MkdirRequest, MoveRequest } from '@sandbox/contracts';
 
 export class PathQueryDto {
@@ -25,4 +25,11 @@ export class MoveDto implements MoveRequest {
   @ApiProperty()
   @IsString({ message: 'to is required' })
   to!: string;
+}
+
+export class WatchQueryDto extends OptionalPathQueryDto {
+  @ApiPropertyOptional({ enum: ['true', 'false'], description: 'Events of the whole tree below path (default false: path and its direct children)' })
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'recursive must be true or false' })
+  recursive?: 'true' | 'false';
 }
