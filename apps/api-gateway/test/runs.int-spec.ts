@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { SecretSealer } from '@sandbox/shared';
 import { RunsResolver } from '../src/modules/runs/runs.resolver';
 import { gql, internalPost, startGateway, TestGateway } from './support/gateway';
 
@@ -150,6 +151,9 @@ describe(RunsResolver.name, () => {
       const { rows } = await gateway.db.query('SELECT row_to_json(r)::text AS row FROM runs r WHERE id = $1', [runId]);
       expect(rows[0].row).not.toContain(token);
       expect(rows[0].row).toContain('token_sealed');
+      // Sealed like every other secret the platform reads back (SecretSealer, purpose repository-tokens).
+      const sealed = await gateway.db.query('SELECT token_sealed FROM runs WHERE id = $1', [runId]);
+      expect(new SecretSealer(gateway.internalKey, 'repository-tokens').open(sealed.rows[0].token_sealed as string)).toBe(token);
       const claimed = await claim(runId);
       expect(claimed).toMatchObject({ status: 200, body: { runId, attempt: 1, token, repoName: 'private', repoUrl: 'https://git.example.com/acme/private.git' } });
       expect((await internalPost(gateway, `/api/internal/runs/${runId}/state`, { attempt: 1, dropToken: true })).status).toBe(200);

@@ -7,7 +7,6 @@ import { PipelinesService } from './pipelines.service';
 import { RunEventBellRepository } from './run-event-bell.repository';
 import { RunEventStream } from './run-event-stream';
 import { RunEventsController } from './run-events.controller';
-import { RunTokenSealer } from './run-token.sealer';
 import { RunsRepository } from './runs.repository';
 import { RunsResolver } from './runs.resolver';
 import { RunsService } from './runs.service';
@@ -17,7 +16,7 @@ import { RunsSweeper } from './runs.sweeper';
 @Module({
   imports: [AuthModule, SessionsModule, WebhooksModule],
   controllers: [RunEventsController, InternalRunsController],
-  providers: [RunsRepository, RunEventBellRepository, RunEventStream, RunTokenSealer, PipelinesService, RunsService, RunsResolver, RunsSweeper],
+  providers: [RunsRepository, RunEventBellRepository, RunEventStream, PipelinesService, RunsService, RunsResolver, RunsSweeper],
   exports: [RunsService, RunEventStream],
 })
 export class RunsModule {}

@@ -21,14 +21,13 @@ import {
   RunStateUpdate,
   TaskType,
 } from '@sandbox/contracts';
-import { DomainException } from '@sandbox/shared';
+import { DomainException, SecretSealer } from '@sandbox/shared';
 import type { AuthenticatedUser } from '../auth/auth.types';
 import { SessionsService } from '../sessions/sessions.service';
 import type { CheckpointRecord, SessionRecord } from '../sessions/sessions.repository';
 import { PlatformEventsService } from '../webhooks/platform-events.service';
 import { PipelinesService } from './pipelines.service';
 import { RunEventStream } from './run-event-stream';
-import { RunTokenSealer } from './run-token.sealer';
 import { RunRecord, RunsRepository } from './runs.repository';
 
 export interface InitRunRequest {
@@ -52,17 +51,20 @@ export const runNotFound = (id: string): DomainException => DomainException.notF
 @Injectable()
 export class RunsService {
   private readonly logger = new Logger(RunsService.name);
+  /** A private repository's token, kept only until the clone used it (docs/runs.md, The token). */
+  private readonly tokens: SecretSealer;
 
   constructor(
     private readonly runs: RunsRepository,
     private readonly sessions: SessionsService,
     private readonly pipelines: PipelinesService,
     private readonly worker: WorkerClient,
-    private readonly sealer: RunTokenSealer,
     private readonly stream: RunEventStream,
     private readonly config: ConfigService,
     private readonly platformEvents: PlatformEventsService,
-  ) {}
+  ) {
+    this.tokens = new SecretSealer(config.getOrThrow<string>('INTERNAL_SERVICE_KEY'), 'repository-tokens');
+  }
 
   /** A session from a repository and its first run (bootstrap unless another pipeline is named). */
   async initRun(user: AuthenticatedUser, request: InitRunRequest): Promise<{ session: SessionRecord; run: RunRecord }> {
@@ -176,7 +178,7 @@ export class RunsService {
       repoUrl: repository?.repoUrl ?? null,
       repoName: repository?.repoName ?? null,
       baseCheckpoint: run.baseCheckpoint,
-      token: run.tokenSealed ? this.sealer.open(run.tokenSealed) : null,
+      token: run.tokenSealed ? this.openToken(run) : null,
     };
   }
 
@@ -288,7 +290,7 @@ export class RunsService {
       parentRunId,
       input: input ?? null,
       steps,
-      tokenSealed: token ? this.sealer.seal(token) : null,
+      tokenSealed: token ? this.tokens.seal(token) : null,
     });
     if (!run) {
       const active = await this.runs.active(session.id);
@@ -321,6 +323,20 @@ export class RunsService {
     if (!check.ok) throw DomainException.badRequest(check.message);
     if (ref !== undefined && ref !== null && !isValidRef(ref)) throw DomainException.badRequest(`Unsupported ref: ${ref}`);
     return check.name;
+  }
+
+  /**
+   * Null when no configured internal key opens it (the keys changed since, or it was sealed before
+   * tokens moved to SecretSealer): the clone then runs without credentials and a private repository
+   * answers with git's authentication error; initRun again with the token.
+   */
+  private openToken(run: RunRecord): string | null {
+    try {
+      return this.tokens.open(run.tokenSealed ?? '');
+    } catch {
+      this.logger.warn({ runId: run.id }, 'the run\'s repository token cannot be opened with the configured internal keys; cloning without it');
+      return null;
+    }
   }
 
   /** Why a report of `attempt` was refused: the run is gone (404), or stale / no longer running (409). */
