@@ -54,4 +54,7 @@ for (const source of sources) {
 // (declarations included), exactly as `npm pack` publishes them; the root package's `sandbox` bin runs it.
 const sdk = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'libs/sdk/tsconfig.build.json')], { stdio: 'inherit' });
 if (sdk.status !== 0) process.exit(sdk.status ?? 1);
-console.log(`build: ${count} files compiled to dist/, and libs/sdk to libs/sdk/dist, in ${Date.now() - started} ms`);
+// The web console (apps/console): Vite bundles it, with the SDK, into dist/console, served by the gateway at /console.
+const consoleBuild = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(root, 'apps/console/vite.config.mts')], { stdio: 'inherit' });
+if (consoleBuild.status !== 0) process.exit(consoleBuild.status ?? 1);
+console.log(`build: ${count} files compiled to dist/, libs/sdk to libs/sdk/dist and the console to dist/console, in ${Date.now() - started} ms`);

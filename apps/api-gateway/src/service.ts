@@ -1,5 +1,8 @@
+import { ConfigService } from '@nestjs/config';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { ServiceDescription } from '@sandbox/shared';
 import { configureBrowserAccess } from './modules/browser/browser-access';
+import { mountConsole } from './modules/console/console-static';
 
 /** JSON bodies up to this size: GraphQL writeFile carries file content (base64 of up to 8 MiB). */
 export const JSON_BODY_LIMIT = '16mb';
@@ -7,8 +10,12 @@ export const JSON_BODY_LIMIT = '16mb';
 export const API_GATEWAY_SERVICE: ServiceDescription = {
   name: 'api-gateway',
   title: 'api-gateway',
-  description: 'GraphQL for the browser (/graphql) and internal REST routes (/api/internal, X-Internal-Service-Key).',
+  description: 'GraphQL for the browser (/graphql), the MCP server (/mcp), the web console (/console) and internal REST routes (/api/internal, X-Internal-Service-Key).',
   jsonBodyLimit: JSON_BODY_LIMIT,
-  // CORS and the GraphQL explorer, ahead of Apollo (docs/frontend.md).
-  configure: configureBrowserAccess,
+  configure: (app: NestExpressApplication) => {
+    // CORS and the GraphQL explorer, ahead of Apollo (docs/frontend.md).
+    configureBrowserAccess(app);
+    // The web console's static files (docs/developer-surface.md).
+    mountConsole(app, app.get(ConfigService).getOrThrow<string>('CONSOLE_DIR'));
+  },
 };

@@ -46,6 +46,11 @@ export class GatewayEnvironment extends BaseEnvironment {
   })
   CORS_ORIGINS = '';
 
+  /** The built web console served at /console (`npm run build` writes it); relative to the working directory. */
+  @IsString({ message: 'CONSOLE_DIR must be a path' })
+  @MinLength(1, { message: 'CONSOLE_DIR must be a path' })
+  CONSOLE_DIR = 'dist/console';
+
   /** A session still PENDING this long after its creation is checked against the container-manager. */
   @Type(() => Number)
   @IsInt({ message: 'PENDING_SESSION_TIMEOUT_MS must be an integer' })

@@ -1,0 +1,15 @@
+import { resolve } from 'node:path';
+import { defineConfig } from 'vite';
+
+/** The console is served by the gateway under /console from dist/console (`npm run build`). */
+export default defineConfig({
+  root: import.meta.dirname,
+  base: '/console/',
+  build: {
+    outDir: resolve(import.meta.dirname, '../../dist/console'),
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: true,
+  },
+  logLevel: 'warn',
+});
