@@ -230,6 +230,12 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 const HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$|^\[[0-9A-Fa-f:.]+\]$/;
 const SCP_LIKE = /^([A-Za-z0-9._-]{1,64})@([A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?):([^\s:][^\s]*)$/;
 const MAX_URL_LENGTH = 2_048;
+/** git's `<transport>::<address>` syntax (`ext::`, `fd::`, ...): a remote helper, never a plain URL. */
+const TRANSPORT = /^[A-Za-z0-9+.-]*::/;
+/** `user:password@` in the authority of a URL or of the scp-like form. */
+const PASSWORD = /^(?:[A-Za-z][A-Za-z0-9+.-]*:\/\/)?[^/@\s]*:[^/@]*@/;
+/** Any user in an URL other than ssh's is a credential (`https://<token>@host/...`). */
+const HTTP_USER = /^(?!ssh:)[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@\s]+@/i;
 
 export type RepositoryUrlCheck = { ok: true; name: string } | { ok: false; message: string };
 
@@ -239,9 +245,11 @@ export type RepositoryUrlCheck = { ok: true; name: string } | { ok: false; messa
  * read an option), no whitespace or control characters, no credentials in the URL.
  */
 export function checkRepositoryUrl(repoUrl: string): RepositoryUrlCheck {
+  if (typeof repoUrl !== 'string' || repoUrl.length === 0 || repoUrl.length > MAX_URL_LENGTH) return { ok: false, message: RunMessages.unsupportedRepoUrl(String(repoUrl)) };
+  // Before any refusal that repeats the URL: a password (or a token as an http(s) user) is never echoed.
+  if (PASSWORD.test(repoUrl) || HTTP_USER.test(repoUrl)) return { ok: false, message: RunMessages.credentialsInRepoUrl };
   const unsupported = { ok: false as const, message: RunMessages.unsupportedRepoUrl(repoUrl) };
-  if (typeof repoUrl !== 'string' || repoUrl.length === 0 || repoUrl.length > MAX_URL_LENGTH) return unsupported;
-  if (repoUrl.startsWith('-') || CONTROL.test(repoUrl) || /\s/.test(repoUrl) || repoUrl.includes('::')) return unsupported;
+  if (repoUrl.startsWith('-') || CONTROL.test(repoUrl) || /\s/.test(repoUrl) || TRANSPORT.test(repoUrl)) return unsupported;
   const scp = SCP_LIKE.exec(repoUrl);
   if (scp) {
     const path = scp[3];
@@ -271,16 +279,14 @@ export function repositoryName(path: string): string {
   return /^[A-Za-z0-9._-]{1,100}$/.test(name) && !/^\.+$/.test(name) ? name : 'repository';
 }
 
-/** A branch or tag name git accepts, which can't be read as an option. */
+/** A branch or tag name git accepts (git check-ref-format), which can't be read as an option. */
 export function isValidRef(ref: string): boolean {
   return (
     /^[A-Za-z0-9_][A-Za-z0-9._/+-]{0,199}$/.test(ref) &&
     !ref.includes('..') &&
-    !ref.includes('//') &&
-    !ref.endsWith('/') &&
+    !ref.includes('@{') &&
     !ref.endsWith('.') &&
-    !ref.endsWith('.lock') &&
-    !ref.includes('@{')
+    ref.split('/').every((part) => part.length > 0 && !part.startsWith('.') && !part.endsWith('.lock'))
   );
 }
 

@@ -9,6 +9,8 @@ export interface DetectedProject {
 
 const NPM_NO_TEST = /no test specified/;
 
+const objectOr = (value: unknown): Record<string, unknown> => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
+
 /**
  * From the root's project files (`files`, tool availability as `tool:<name>`) and package.json's
  * content. Installs never run the repository's own scripts at import time (`--ignore-scripts`): the
@@ -25,17 +27,19 @@ export function detectProject(lines: string[], packageJson: string | null): Dete
 
   if (has('package.json')) {
     kinds.push('node');
-    let pkg: { dependencies?: object; devDependencies?: object; scripts?: Record<string, unknown> } = {};
+    let parsed: unknown = null;
     try {
-      pkg = JSON.parse(packageJson ?? '{}') as typeof pkg;
+      parsed = JSON.parse(packageJson ?? '{}');
     } catch {
-      pkg = {};
+      // unreadable: a Node project with nothing to install or test
     }
-    const dependencies = Object.keys(pkg.dependencies ?? {}).length + Object.keys(pkg.devDependencies ?? {}).length;
+    // Any JSON may be in the repository's package.json: only objects are read.
+    const pkg = objectOr(parsed);
+    const dependencies = Object.keys(objectOr(pkg.dependencies)).length + Object.keys(objectOr(pkg.devDependencies)).length;
     if (dependencies > 0 && tools.has('npm')) {
       installs.push({ kind: 'node', command: `${has('package-lock.json') ? 'npm ci' : 'npm install'} --ignore-scripts --no-audit --no-fund` });
     }
-    const test = pkg.scripts?.test;
+    const test = objectOr(pkg.scripts).test;
     if (typeof test === 'string' && !NPM_NO_TEST.test(test)) testCommand = 'npm test';
   }
   if (has('requirements.txt') || has('pyproject.toml') || has('setup.py')) {
