@@ -120,7 +120,7 @@ describe(SandboxAgentRepository.name, () => {
     }
   });
 
-  it('should keep serving sandboxes made without the agent through Docker exec', async () => {
+  it('should keep serving sandboxes made without the agent through Docker exec, and give them the agent on restart', async () => {
     const dataDir = makeDataDir();
     const legacy = await startManager({ SANDBOX_AGENT_BINARY: '' }, dataDir);
     const sessionId = randomUUID();
@@ -137,6 +137,11 @@ describe(SandboxAgentRepository.name, () => {
         const commands = await current.call('POST', `/api/internal/sessions/${sessionId}/commands`, { command: 'true' });
         expect(commands.status).toBe(409);
         expect((commands.json as { message: string }).message).toMatch(/no sandbox agent .* restart the session/);
+        // A restart gives it a new container with the agent, on the same workspace.
+        await current.client.stopSession(sessionId);
+        await current.client.startSession(sessionId);
+        expect((await current.client.exec(sessionId, { command: 'echo $PPID; cat a.txt' })).stdout).toBe('1\nlegacy');
+        expect((await current.call('POST', `/api/internal/sessions/${sessionId}/commands`, { command: 'true' })).status).toBe(201);
       } finally {
         await current.close();
       }

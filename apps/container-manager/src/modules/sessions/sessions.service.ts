@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { CreateSandboxRequest, SandboxStatus } from '@sandbox/contracts';
-import { containerName } from '../../common/paths';
+import { AGENT_LABEL, containerName } from '../../common/paths';
 import { ManagerConfig } from '../../config/manager-config';
 import { DockerRepository } from '../../repositories/docker.repository';
 import { SandboxAgentRepository } from '../../repositories/sandbox-agent/sandbox-agent.repository';
@@ -137,7 +137,13 @@ export class SessionsService {
       const workspace = await this.workspaces.ensure(id, SANDBOX_UID);
       if (session.status === SandboxStatus.Creating) this.events.emitLifecycle({ type: 'created', sessionId: id });
       let containerId = session.containerId;
-      const existing = containerId ? await this.docker.inspectContainer(containerId) : null;
+      let existing = containerId ? await this.docker.inspectContainer(containerId) : null;
+      // A stopped sandbox made before the agent gets a new container with it: its root is read-only and
+      // /tmp a tmpfs, so nothing a stop had not already dropped is lost (the workspace is the same).
+      if (existing && !existing.running && this.agents.enabled && !existing.raw.Config.Labels?.[AGENT_LABEL]) {
+        await this.docker.removeContainer(existing.id);
+        existing = null;
+      }
       // The agent's socket is listened on before the container starts (its agent dials at once).
       const agent = !existing || this.agents.expects(id) ? this.agents.prepare(id) : null;
       if (!existing) {
