@@ -20,6 +20,7 @@ import {
   PreviewList,
   PreviewToken,
   SandboxSession,
+  SessionUsage,
   SandboxSessionList,
   Template,
   TemplateList,
@@ -57,6 +58,18 @@ export class ContainerManagerClient extends ServiceHttpClient {
 
   startSession(id: string): Promise<SandboxSession> {
     return this.post(ManagerRoutes.start(id), undefined, { timeoutMs: 60_000 });
+  }
+
+  pauseSession(id: string): Promise<SandboxSession> {
+    return this.post(ManagerRoutes.pause(id));
+  }
+
+  resumeSession(id: string): Promise<SandboxSession> {
+    return this.post(ManagerRoutes.resume(id));
+  }
+
+  sessionUsage(id: string): Promise<SessionUsage> {
+    return this.get(ManagerRoutes.usage(id));
   }
 
   deleteSession(id: string): Promise<unknown> {

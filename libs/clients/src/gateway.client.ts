@@ -32,6 +32,10 @@ export class GatewayClient extends ServiceHttpClient {
     return this.post(GatewayRoutes.sessionStop(sessionId));
   }
 
+  sessionPaused(sessionId: string): Promise<SessionTransitionResponse> {
+    return this.post(GatewayRoutes.sessionPause(sessionId));
+  }
+
   sessionFailed(sessionId: string, body: SessionErrorRequest): Promise<SessionTransitionResponse> {
     return this.post(GatewayRoutes.sessionError(sessionId), body);
   }

@@ -4,6 +4,7 @@ const enc = encodeURIComponent;
 export const GatewayRoutes = {
   sessionStart: (id: string) => `/api/internal/sessions/${enc(id)}/start`,
   sessionStop: (id: string) => `/api/internal/sessions/${enc(id)}/stop`,
+  sessionPause: (id: string) => `/api/internal/sessions/${enc(id)}/pause`,
   sessionError: (id: string) => `/api/internal/sessions/${enc(id)}/error`,
   checkpoints: '/api/internal/git-checkpoints',
   runClaim: (id: string) => `/api/internal/runs/${enc(id)}/claim`,
@@ -18,6 +19,9 @@ export const ManagerRoutes = {
   session: (id: string) => `/api/internal/sessions/${enc(id)}`,
   stop: (id: string) => `/api/internal/sessions/${enc(id)}/stop`,
   start: (id: string) => `/api/internal/sessions/${enc(id)}/start`,
+  pause: (id: string) => `/api/internal/sessions/${enc(id)}/pause`,
+  resume: (id: string) => `/api/internal/sessions/${enc(id)}/resume`,
+  usage: (id: string) => `/api/internal/sessions/${enc(id)}/usage`,
   exec: (id: string) => `/api/internal/sessions/${enc(id)}/exec`,
   execStream: (id: string) => `/api/internal/sessions/${enc(id)}/exec/stream`,
   files: (id: string) => `/api/internal/sessions/${enc(id)}/files`,

@@ -72,3 +72,20 @@ export const IsTemplateName = (field = 'template', options?: ValidationOptions) 
 
 /** `field` names the property in the message (`sessionId must be a UUID`). */
 export const IsSessionId = (field = 'sessionId', options?: ValidationOptions) => rule('isSessionId', isSessionId, `${field} must be a UUID`)(options);
+
+export const SessionLimits = {
+  /** Longest lifecycle deadline (idle, paused stop, max lifetime) a session may ask for: a timer's 2^31-1 ms (~24.8 days). */
+  lifecycleMaxMs: 2_147_483_647,
+  /** Smallest workspace filesystem (ext4 needs room for its journal); the manager's WORKSPACE_QUOTA_MB is the largest. */
+  diskMinMb: 16,
+} as const;
+
+const isLifecycleMs = (value: unknown): boolean => typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= SessionLimits.lifecycleMaxMs;
+
+/** A lifecycle deadline in ms: an integer from 0 (off) to SessionLimits.lifecycleMaxMs. */
+export const IsLifecycleMs = (field: string, options?: ValidationOptions) =>
+  rule('isLifecycleMs', isLifecycleMs, `${field} must be an integer between 0 (off) and ${SessionLimits.lifecycleMaxMs}`)(options);
+
+/** A workspace size in MB: an integer of at least SessionLimits.diskMinMb (the manager checks its own maximum). */
+export const IsDiskMb = (options?: ValidationOptions) =>
+  rule('isDiskMb', (value) => typeof value === 'number' && Number.isInteger(value) && value >= SessionLimits.diskMinMb, `diskMb must be an integer of at least ${SessionLimits.diskMinMb}`)(options);

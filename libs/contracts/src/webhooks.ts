@@ -3,6 +3,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'session.created',
   'session.started',
   'session.stopped',
+  'session.paused',
   'session.error',
   'session.deleted',
   'checkpoint.created',

@@ -141,6 +141,48 @@ export class ManagerEnvironment extends BaseEnvironment {
   @Min(16, { message: 'WORKSPACE_QUOTA_MB must be 0 (no quota) or between 16 and 1048576' })
   WORKSPACE_QUOTA_MB = 1_024;
 
+  /** A running session with no activity (docs/lifecycle.md) for this long is paused; 0: never. Per session: idleTimeoutMs. */
+  @Type(() => Number)
+  @IsInt({ message: 'SESSION_IDLE_TIMEOUT_MS must be an integer' })
+  @Min(0, { message: 'SESSION_IDLE_TIMEOUT_MS must be between 0 and 2147483647' })
+  @Max(2_147_483_647, { message: 'SESSION_IDLE_TIMEOUT_MS must be between 0 and 2147483647' })
+  SESSION_IDLE_TIMEOUT_MS = 900_000;
+
+  /** A session paused for this long is stopped; 0: never. Per session: pausedStopMs. */
+  @Type(() => Number)
+  @IsInt({ message: 'SESSION_PAUSED_STOP_MS must be an integer' })
+  @Min(0, { message: 'SESSION_PAUSED_STOP_MS must be between 0 and 2147483647' })
+  @Max(2_147_483_647, { message: 'SESSION_PAUSED_STOP_MS must be between 0 and 2147483647' })
+  SESSION_PAUSED_STOP_MS = 3_600_000;
+
+  /** A session is stopped this long after its sandbox started, however busy; 0: no limit. Per session: maxLifetimeMs. */
+  @Type(() => Number)
+  @IsInt({ message: 'SESSION_MAX_LIFETIME_MS must be an integer' })
+  @Min(0, { message: 'SESSION_MAX_LIFETIME_MS must be between 0 and 2147483647' })
+  @Max(2_147_483_647, { message: 'SESSION_MAX_LIFETIME_MS must be between 0 and 2147483647' })
+  SESSION_MAX_LIFETIME_MS = 0;
+
+  /** How often the lifecycle deadlines (idle, paused stop, max lifetime) are checked. */
+  @Type(() => Number)
+  @IsInt({ message: 'SESSION_LIFECYCLE_CHECK_MS must be an integer' })
+  @Min(50, { message: 'SESSION_LIFECYCLE_CHECK_MS must be between 50 and 60000' })
+  @Max(60_000, { message: 'SESSION_LIFECYCLE_CHECK_MS must be between 50 and 60000' })
+  SESSION_LIFECYCLE_CHECK_MS = 1_000;
+
+  /** Safety net behind Docker's events: how often every live session is checked against its container. */
+  @Type(() => Number)
+  @IsInt({ message: 'SESSION_RECONCILE_INTERVAL_MS must be an integer' })
+  @Min(100, { message: 'SESSION_RECONCILE_INTERVAL_MS must be between 100 and 3600000' })
+  @Max(3_600_000, { message: 'SESSION_RECONCILE_INTERVAL_MS must be between 100 and 3600000' })
+  SESSION_RECONCILE_INTERVAL_MS = 30_000;
+
+  /** How long a session's usage numbers (Docker stats, filesystem) are reused before being read again. */
+  @Type(() => Number)
+  @IsInt({ message: 'SESSION_USAGE_CACHE_MS must be an integer' })
+  @Min(0, { message: 'SESSION_USAGE_CACHE_MS must be between 0 and 60000' })
+  @Max(60_000, { message: 'SESSION_USAGE_CACHE_MS must be between 0 and 60000' })
+  SESSION_USAGE_CACHE_MS = 2_000;
+
   /** json-file log cap of a sandbox container (one file). */
   @IsString({ message: 'SANDBOX_LOG_MAX_SIZE must be a size like 1m' })
   @Matches(/^[1-9][0-9]{0,5}[kmg]$/, { message: 'SANDBOX_LOG_MAX_SIZE must be a size like 512k, 1m or 1g' })

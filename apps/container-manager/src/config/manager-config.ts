@@ -30,6 +30,11 @@ export class ManagerConfig {
   /** Files above this size are left out of checkpoints; 0: no limit. */
   readonly checkpointMaxFileBytes: number;
   readonly gitDiffMaxBytes: number;
+  /** Lifecycle deadlines of sessions without their own (0: off); docs/lifecycle.md. */
+  readonly lifecycleDefaults: { idleTimeoutMs: number; pausedStopMs: number; maxLifetimeMs: number };
+  readonly lifecycleCheckMs: number;
+  readonly reconcileIntervalMs: number;
+  readonly usageCacheMs: number;
   readonly logMaxSize: string;
   readonly stopTimeoutS: number;
   readonly execDefaultTimeoutMs: number;
@@ -78,6 +83,10 @@ export class ManagerConfig {
     this.outboxBaseDelayMs = get('OUTBOX_BACKOFF_BASE_MS');
     this.outboxMaxDelayMs = Math.max(get('GATEWAY_NOTIFY_MAX_DELAY_MS'), this.outboxBaseDelayMs);
     this.outboxPollMs = get('OUTBOX_POLL_MS');
+    this.lifecycleDefaults = { idleTimeoutMs: get('SESSION_IDLE_TIMEOUT_MS'), pausedStopMs: get('SESSION_PAUSED_STOP_MS'), maxLifetimeMs: get('SESSION_MAX_LIFETIME_MS') };
+    this.lifecycleCheckMs = get('SESSION_LIFECYCLE_CHECK_MS');
+    this.reconcileIntervalMs = get('SESSION_RECONCILE_INTERVAL_MS');
+    this.usageCacheMs = get('SESSION_USAGE_CACHE_MS');
     this.outboxRetentionMs = get('OUTBOX_RETENTION_MS');
     this.outboxPruneIntervalMs = get('OUTBOX_PRUNE_INTERVAL_MS');
     this.agentBinary = get('SANDBOX_AGENT_BINARY') || null;

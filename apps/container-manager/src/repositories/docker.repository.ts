@@ -8,6 +8,8 @@ export interface ContainerState {
   id: string;
   name: string;
   running: boolean;
+  /** Frozen (docker pause): neither running nor stopped. */
+  paused: boolean;
   sessionId: string | null;
 }
 
@@ -43,6 +45,42 @@ export interface BuildMessage {
   status?: string;
   error?: string;
   aux?: { ID?: string };
+}
+
+/** A container event of this manager's sandboxes, as the Engine API reports it. */
+export interface ContainerEvent {
+  action: string;
+  containerId: string;
+  sessionId: string | null;
+}
+
+/** How a container stopped, read from its state. */
+export interface ContainerExit {
+  running: boolean;
+  paused: boolean;
+  /** Being removed or dead: as good as gone. */
+  removing: boolean;
+  exitCode: number;
+  oomKilled: boolean;
+}
+
+/** The Engine API's one-shot stats, reduced to what usage needs. */
+export interface ContainerStats {
+  /** Total CPU time of the container and of the host, in ns; `onlineCpus` to scale. */
+  cpuTotalNs: number;
+  systemCpuNs: number;
+  /** The previous sample the daemon took (absent with one-shot stats). */
+  preCpuTotalNs: number | null;
+  preSystemCpuNs: number | null;
+  onlineCpus: number;
+  /** Memory in use, page cache excluded (as `docker stats` shows it). */
+  memoryBytes: number;
+  networkRxBytes: number;
+  networkTxBytes: number;
+}
+
+export interface EventWatch {
+  close(): void;
 }
 
 /** Status code the Engine API answered with, if the error came from it. */
@@ -228,6 +266,7 @@ export class DockerRepository {
         id: info.Id,
         name: info.Name.replace(/^\//, ''),
         running: info.State.Running,
+        paused: info.State.Paused,
         sessionId: info.Config.Labels?.[SESSION_LABEL] ?? null,
         ipAddress: info.NetworkSettings.Networks?.[this.config.network]?.IPAddress || null,
         raw: info,
@@ -236,6 +275,98 @@ export class DockerRepository {
       if (dockerStatusOf(error) === 404) return null;
       throw error;
     }
+  }
+
+  /** How the container stands (exit code, OOM kill); null when it no longer exists. */
+  async containerExit(idOrName: string): Promise<ContainerExit | null> {
+    try {
+      const { State } = await this.docker.getContainer(idOrName).inspect();
+      return {
+        running: State.Running,
+        paused: State.Paused,
+        removing: State.Status === 'removing' || State.Dead,
+        exitCode: State.ExitCode,
+        oomKilled: State.OOMKilled,
+      };
+    } catch (error) {
+      if (dockerStatusOf(error) === 404) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Resource use of a running container. `oneShot` answers at once without the daemon's previous
+   * sample (the caller keeps its own); otherwise the daemon waits about a second to take two.
+   */
+  async containerStats(id: string, oneShot: boolean): Promise<ContainerStats> {
+    const stats = (await this.docker.getContainer(id).stats({ stream: false, 'one-shot': oneShot } as { stream: false })) as unknown as RawStats;
+    const cache = stats.memory_stats?.stats?.total_inactive_file ?? stats.memory_stats?.stats?.inactive_file ?? 0;
+    const networks = Object.values(stats.networks ?? {});
+    return {
+      cpuTotalNs: stats.cpu_stats?.cpu_usage?.total_usage ?? 0,
+      systemCpuNs: stats.cpu_stats?.system_cpu_usage ?? 0,
+      preCpuTotalNs: stats.precpu_stats?.system_cpu_usage ? (stats.precpu_stats.cpu_usage?.total_usage ?? 0) : null,
+      preSystemCpuNs: stats.precpu_stats?.system_cpu_usage ?? null,
+      onlineCpus: stats.cpu_stats?.online_cpus || stats.cpu_stats?.cpu_usage?.percpu_usage?.length || 1,
+      memoryBytes: Math.max(0, (stats.memory_stats?.usage ?? 0) - cache),
+      networkRxBytes: networks.reduce((sum, n) => sum + (n.rx_bytes ?? 0), 0),
+      networkTxBytes: networks.reduce((sum, n) => sum + (n.tx_bytes ?? 0), 0),
+    };
+  }
+
+  /**
+   * Follows Docker's container events of this manager's sandboxes (by label) until closed. A broken
+   * stream is reopened with exponential backoff (up to 5 s); `onReconnect` runs each time it is open
+   * again, so the caller can look for what it missed meanwhile.
+   */
+  watchContainerEvents(actions: string[], onEvent: (event: ContainerEvent) => void, onReconnect: () => void): EventWatch {
+    let closed = false;
+    let stream: Readable | undefined;
+    let delay = 100;
+    let opened = false;
+    const filters = { type: ['container' as const], event: actions, label: [`${MANAGED_LABEL}=true`, `${MANAGER_LABEL}=${this.config.managerId}`] };
+    const retry = () => {
+      stream = undefined;
+      if (closed) return;
+      setTimeout(open, delay).unref();
+      delay = Math.min(delay * 2, 5_000);
+    };
+    const open = () => {
+      if (closed) return;
+      this.docker.getEvents({ filters }).then(
+        (events) => {
+          if (closed) return void (events as Readable).destroy();
+          stream = events as Readable;
+          delay = 100;
+          if (opened) onReconnect();
+          opened = true;
+          let buffered = '';
+          stream.setEncoding('utf8');
+          stream.on('data', (chunk: string) => {
+            buffered += chunk;
+            let newline: number;
+            while ((newline = buffered.indexOf('\n')) >= 0) {
+              const event = parseContainerEvent(buffered.slice(0, newline));
+              buffered = buffered.slice(newline + 1);
+              if (event) onEvent(event);
+            }
+          });
+          stream.on('error', () => undefined);
+          stream.on('close', retry);
+        },
+        () => {
+          opened = true; // whatever happened while it was unreachable is looked for on the next open
+          retry();
+        },
+      );
+    };
+    open();
+    return {
+      close: () => {
+        closed = true;
+        stream?.destroy();
+      },
+    };
   }
 
   /** Containers this manager owns (by label), whatever their state. */
@@ -248,6 +379,7 @@ export class DockerRepository {
       id: c.Id,
       name: (c.Names[0] ?? '').replace(/^\//, ''),
       running: c.State === 'running',
+      paused: c.State === 'paused',
       sessionId: c.Labels[SESSION_LABEL] ?? null,
     }));
   }
@@ -297,6 +429,24 @@ export class DockerRepository {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     return { exitCode: null };
+  }
+}
+
+interface RawStats {
+  cpu_stats?: { cpu_usage?: { total_usage?: number; percpu_usage?: number[] }; system_cpu_usage?: number; online_cpus?: number };
+  precpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number };
+  memory_stats?: { usage?: number; stats?: Record<string, number> };
+  networks?: Record<string, { rx_bytes?: number; tx_bytes?: number }>;
+}
+
+function parseContainerEvent(line: string): ContainerEvent | null {
+  try {
+    const event = JSON.parse(line) as { Action?: string; id?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
+    const containerId = event.Actor?.ID ?? event.id;
+    if (!event.Action || !containerId) return null;
+    return { action: event.Action, containerId, sessionId: event.Actor?.Attributes?.[SESSION_LABEL] ?? null };
+  } catch {
+    return null;
   }
 }
 

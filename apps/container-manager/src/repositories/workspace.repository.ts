@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rm, statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ManagerConfig } from '../config/manager-config';
 import { volumeDir, volumeImage, workspaceDir } from '../common/paths';
@@ -58,14 +58,14 @@ export class WorkspaceRepository implements OnModuleInit {
 
   /**
    * Creates the volume and its workspace (idempotent), the workspace owned by the sandbox user, and
-   * returns the workspace's host path. With a quota, the volume's filesystem is created on first use
-   * and mounted again whenever it is not mounted.
+   * returns the workspace's host path. With quotas on, the volume's filesystem (`quotaMb`, by default
+   * WORKSPACE_QUOTA_MB) is created on first use and mounted again whenever it is not mounted.
    */
-  async ensure(sessionId: string, uid: number): Promise<string> {
+  async ensure(sessionId: string, uid: number, quotaMb: number | null = null): Promise<string> {
     const volume = this.volumePath(sessionId);
     await mkdir(dirname(volume), { recursive: true, mode: 0o755 });
     await makeDirectory(volume, `volume of session ${sessionId}`);
-    if (this.config.workspaceQuotaMb > 0) await this.mountFilesystem(sessionId, volume);
+    if (this.config.workspaceQuotaMb > 0) await this.mountFilesystem(sessionId, volume, quotaMb ?? this.config.workspaceQuotaMb);
     const dir = this.path(sessionId);
     await makeDirectory(dir, `workspace of session ${sessionId}`);
     // chown through a descriptor opened with O_NOFOLLOW|O_DIRECTORY: never a path a link could redirect.
@@ -90,6 +90,18 @@ export class WorkspaceRepository implements OnModuleInit {
     return true;
   }
 
+  /**
+   * Bytes in use on the session's own filesystem (its used blocks: workspace, git history and the
+   * filesystem's own metadata); null without quotas (no filesystem of its own) or when it is not mounted.
+   */
+  async diskUsage(sessionId: string): Promise<number | null> {
+    if (this.config.workspaceQuotaMb === 0) return null;
+    const volume = this.volumePath(sessionId);
+    if (!(await this.loop.isMounted(volume))) return null;
+    const stats = await statfs(volume);
+    return (stats.blocks - stats.bfree) * stats.bsize;
+  }
+
   /** Removes the volume: unmounts its filesystem (idempotent), then deletes the directory and the image. */
   async remove(sessionId: string): Promise<void> {
     const volume = this.volumePath(sessionId);
@@ -98,7 +110,7 @@ export class WorkspaceRepository implements OnModuleInit {
     await rm(this.imagePath(sessionId), { force: true });
   }
 
-  private async mountFilesystem(sessionId: string, volume: string): Promise<void> {
+  private async mountFilesystem(sessionId: string, volume: string, quotaMb: number): Promise<void> {
     if (await this.loop.isMounted(volume)) return;
     const image = this.imagePath(sessionId);
     try {
@@ -108,19 +120,19 @@ export class WorkspaceRepository implements OnModuleInit {
         this.logger.warn({ sessionId }, 'volume predates WORKSPACE_QUOTA_MB and keeps running without a quota');
         return;
       }
-      await this.createFilesystem(image, volume);
+      await this.createFilesystem(image, volume, quotaMb);
     } catch (error) {
       throw new Error(`workspace filesystem of session ${sessionId} could not be mounted: ${(error as Error).message}`, { cause: error });
     }
   }
 
   /** Sparse image, ext4 (root owned by root: the sandbox only ever sees the workspace inside), mounted; on a failure no image is left behind. */
-  private async createFilesystem(image: string, dir: string): Promise<void> {
+  private async createFilesystem(image: string, dir: string, quotaMb: number): Promise<void> {
     await mkdir(dirname(image), { recursive: true, mode: 0o700 });
     const handle = await open(image, 'wx', 0o600);
     try {
       try {
-        await handle.truncate(this.config.workspaceQuotaMb * MIB); // sparse: blocks are allocated as files are written
+        await handle.truncate(quotaMb * MIB); // sparse: blocks are allocated as files are written
       } finally {
         await handle.close();
       }

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 export interface Arrival {
   path: string;
   sessionId: string;
-  kind: 'start' | 'stop' | 'error' | 'checkpoint';
+  kind: 'start' | 'stop' | 'pause' | 'error' | 'checkpoint';
   body: unknown;
   key: string | undefined;
 }
@@ -31,7 +31,7 @@ export class FakeGateway {
   async up(): Promise<void> {
     this.server = createServer((req, res) => {
       void readBody(req).then((raw) => {
-        const match = /^\/api\/internal\/sessions\/([^/]+)\/(start|stop|error)$/.exec(req.url ?? '');
+        const match = /^\/api\/internal\/sessions\/([^/]+)\/(start|stop|pause|error)$/.exec(req.url ?? '');
         const body: unknown = raw ? JSON.parse(raw) : undefined;
         const key = req.headers['x-internal-service-key'] as string | undefined;
         if (req.url === '/api/internal/git-checkpoints') {
@@ -51,7 +51,7 @@ export class FakeGateway {
           res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ statusCode: 404, message: 'Session not found' }));
           return;
         }
-        const next = kind === 'start' ? 'ACTIVE' : kind === 'stop' ? 'STOPPED' : 'ERROR';
+        const next = ({ start: 'ACTIVE', stop: 'STOPPED', pause: 'PAUSED', error: 'ERROR' } as Record<string, string>)[kind];
         const changed = this.state.get(sessionId) !== next;
         if (changed) {
           this.state.set(sessionId, next);

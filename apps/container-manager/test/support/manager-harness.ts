@@ -11,6 +11,7 @@ import { requireStackVar, RunningApp, startTestApp } from '@sandbox/testing';
 import { AppModule } from '../../src/app.module';
 import { MANAGER_LABEL } from '../../src/common/paths';
 import { ManagerConfig } from '../../src/config/manager-config';
+import { CONTAINER_MANAGER_SERVICE } from '../../src/service';
 import { MANAGER_TEST_SERVICE } from './manager-service';
 
 export interface ManagerHarness {
@@ -34,9 +35,10 @@ export function makeDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'cm-test-'));
 }
 
-export async function startManager(env: Record<string, string> = {}, dataDir = makeDataDir()): Promise<ManagerHarness> {
+/** `previews`: with the preview gateway attached to the HTTP server, as in production. */
+export async function startManager(env: Record<string, string> = {}, dataDir = makeDataDir(), options: { previews?: boolean } = {}): Promise<ManagerHarness> {
   const key = requireStackVar('INTERNAL_SERVICE_KEY');
-  const app = await startTestApp(() => AppModule.forRoot(), MANAGER_TEST_SERVICE, {
+  const app = await startTestApp(() => AppModule.forRoot(), options.previews ? CONTAINER_MANAGER_SERVICE : MANAGER_TEST_SERVICE, {
     DATA_DIR: dataDir,
     SANDBOX_TEST_LABEL: 'true',
     API_GATEWAY_URL: 'http://127.0.0.1:9',

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { REQUEST_ID_HEADER } from '@sandbox/contracts';
 
@@ -25,9 +26,14 @@ export function runWithRequestId<T>(requestId: string, fn: () => T): T {
  * new one, echoes it on the response and keeps it for the rest of the request.
  */
 export function requestContextMiddleware(req: Request, res: Response, next: NextFunction): void {
-  const incoming = req.headers[REQUEST_ID_HEADER];
-  const requestId = typeof incoming === 'string' && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  const requestId = requestIdOf(req);
   req.headers[REQUEST_ID_HEADER] = requestId;
   res.setHeader(REQUEST_ID_HEADER, requestId);
   storage.run({ requestId }, next);
+}
+
+/** The request's well-formed `x-request-id`, or a new id (also for requests served outside Express, such as previews). */
+export function requestIdOf(req: IncomingMessage): string {
+  const incoming = req.headers[REQUEST_ID_HEADER];
+  return typeof incoming === 'string' && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }

@@ -44,6 +44,8 @@ export class MetricsModule implements NestModule {
   static forService(service: string): DynamicModule {
     return {
       module: MetricsModule,
+      // Global: any module of the app may add its own metrics to the registry.
+      global: true,
       controllers: [MetricsController],
       providers: [
         {

@@ -20,7 +20,7 @@ export class InternalSessionsController {
 
   @Post('sessions/:sessionId/start')
   @HttpCode(HttpStatus.OK)
-  @ApiOkResponse({ description: 'PENDING or STOPPED → ACTIVE (changed: false when already ACTIVE)' })
+  @ApiOkResponse({ description: 'PENDING, STOPPED, PAUSED or ERROR → ACTIVE (changed: false when already ACTIVE)' })
   @ApiNotFoundResponse({ description: 'unknown session' })
   @ApiConflictResponse({ description: 'illegal transition' })
   start(@Param('sessionId', ParseUUIDPipe) sessionId: string): Promise<SessionTransitionResponse> {
@@ -29,11 +29,20 @@ export class InternalSessionsController {
 
   @Post('sessions/:sessionId/stop')
   @HttpCode(HttpStatus.OK)
-  @ApiOkResponse({ description: 'ACTIVE → STOPPED (changed: false when already STOPPED)' })
+  @ApiOkResponse({ description: 'ACTIVE or PAUSED → STOPPED (changed: false when already STOPPED)' })
   @ApiNotFoundResponse({ description: 'unknown session' })
   @ApiConflictResponse({ description: 'illegal transition' })
   stop(@Param('sessionId', ParseUUIDPipe) sessionId: string): Promise<SessionTransitionResponse> {
     return this.lifecycle.apply(sessionId, 'stop');
+  }
+
+  @Post('sessions/:sessionId/pause')
+  @HttpCode(HttpStatus.OK)
+  @ApiOkResponse({ description: 'ACTIVE → PAUSED (changed: false when already PAUSED)' })
+  @ApiNotFoundResponse({ description: 'unknown session' })
+  @ApiConflictResponse({ description: 'illegal transition' })
+  pause(@Param('sessionId', ParseUUIDPipe) sessionId: string): Promise<SessionTransitionResponse> {
+    return this.lifecycle.apply(sessionId, 'pause');
   }
 
   @Post('sessions/:sessionId/error')

@@ -65,6 +65,9 @@ export class PendingSessionsSweeper implements OnApplicationBootstrap, OnApplica
         case SandboxStatus.Running:
           await this.lifecycle.apply(sessionId, 'start');
           return true;
+        case SandboxStatus.Paused:
+          await this.lifecycle.apply(sessionId, 'pause');
+          return true;
         case SandboxStatus.Error:
         case SandboxStatus.Removed:
           await this.lifecycle.failPending(sessionId, sandbox.errorReason ?? `sandbox is ${sandbox.status}`);

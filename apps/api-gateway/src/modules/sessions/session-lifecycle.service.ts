@@ -100,6 +100,7 @@ const WEBHOOK_EVENT_OF_STATUS: Record<GatewaySessionStatus, WebhookEventType | n
   [GatewaySessionStatus.Active]: 'session.started',
   [GatewaySessionStatus.Stopped]: 'session.stopped',
   [GatewaySessionStatus.Error]: 'session.error',
+  [GatewaySessionStatus.Paused]: 'session.paused',
 };
 
 /** The `data` of session.* webhook events. */

@@ -1,17 +1,18 @@
 import { GatewaySessionStatus } from '@sandbox/contracts';
 
 /** The manager's notifications, and what each asks of a session's status (docs/api.md, Session statuses). */
-export type SessionTransition = 'start' | 'stop' | 'error';
+export type SessionTransition = 'start' | 'stop' | 'pause' | 'error';
 
 export const TRANSITION_TARGET: Record<SessionTransition, GatewaySessionStatus> = {
   start: GatewaySessionStatus.Active,
   stop: GatewaySessionStatus.Stopped,
+  pause: GatewaySessionStatus.Paused,
   error: GatewaySessionStatus.Error,
 };
 
 /**
- * Statuses from which a transition changes the row: PENDING, STOPPED or ERROR → ACTIVE, ACTIVE →
- * STOPPED, any other → ERROR. A session already in the target status is left alone (idempotent,
+ * Statuses from which a transition changes the row: PENDING, STOPPED, PAUSED or ERROR → ACTIVE,
+ * ACTIVE or PAUSED → STOPPED, ACTIVE (or PENDING, if the start was never heard) → PAUSED, any other → ERROR. A session already in the target status is left alone (idempotent,
  * 200); any other status is a conflict (409).
  *
  * ERROR → ACTIVE: `start` is the manager reporting that the sandbox runs (its notifications are the
@@ -22,11 +23,13 @@ export const TRANSITION_TARGET: Record<SessionTransition, GatewaySessionStatus> 
 export function sourcesOf(transition: SessionTransition): GatewaySessionStatus[] {
   switch (transition) {
     case 'start':
-      return [GatewaySessionStatus.Pending, GatewaySessionStatus.Stopped, GatewaySessionStatus.Error];
+      return [GatewaySessionStatus.Pending, GatewaySessionStatus.Stopped, GatewaySessionStatus.Paused, GatewaySessionStatus.Error];
     case 'stop':
-      return [GatewaySessionStatus.Active];
+      return [GatewaySessionStatus.Active, GatewaySessionStatus.Paused];
+    case 'pause':
+      return [GatewaySessionStatus.Pending, GatewaySessionStatus.Active];
     case 'error':
-      return [GatewaySessionStatus.Pending, GatewaySessionStatus.Active, GatewaySessionStatus.Stopped];
+      return [GatewaySessionStatus.Pending, GatewaySessionStatus.Active, GatewaySessionStatus.Stopped, GatewaySessionStatus.Paused];
   }
 }
 

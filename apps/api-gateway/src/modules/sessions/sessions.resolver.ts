@@ -1,4 +1,4 @@
-import { Args, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
+import { Args, Mutation, Parent, Query, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
 import { Authenticated } from '../auth/api-key-auth.guard';
 import type { AuthenticatedUser } from '../auth/auth.types';
 import { CurrentUser } from '../auth/current-user.decorator';
@@ -20,7 +20,7 @@ import {
 import { GitCheckpointModel } from './models/git-checkpoint.model';
 import { ExecResultModel, FileEntryModel, PreviewModel } from './models/sandbox.model';
 import { SessionEventModel, SessionEventType } from './models/session-event.model';
-import { SessionModel, SessionPageModel } from './models/session.model';
+import { SessionModel, SessionPageModel, SessionUsageModel } from './models/session.model';
 import { SessionEventsService } from './session-events.service';
 import { SessionsService } from './sessions.service';
 import { FileType } from './models/sandbox.model';
@@ -61,6 +61,22 @@ export class SessionsResolver {
   @Mutation(() => SessionModel)
   startSession(@CurrentUser() user: AuthenticatedUser, @Args() { id }: SessionIdArgs): Promise<SessionModel> {
     return this.service.start(user, id);
+  }
+
+  @Mutation(() => SessionModel, { description: "Freezes the sandbox (every process stops where it is); answers PAUSED. Any exec, file call or preview request resumes it; PAUSED sessions are stopped after the platform's paused timeout." })
+  pauseSession(@CurrentUser() user: AuthenticatedUser, @Args() { id }: SessionIdArgs): Promise<SessionModel> {
+    return this.service.pause(user, id);
+  }
+
+  @Mutation(() => SessionModel, { description: 'Thaws a paused sandbox; answers ACTIVE.' })
+  resumeSession(@CurrentUser() user: AuthenticatedUser, @Args() { id }: SessionIdArgs): Promise<SessionModel> {
+    return this.service.resume(user, id);
+  }
+
+  /** The parent is one of the caller's sessions (every query returning Session checked it). */
+  @ResolveField(() => SessionUsageModel, { nullable: true, description: 'What the sandbox consumes now; null while the container-manager has no sandbox for it (PENDING).' })
+  usage(@Parent() session: SessionModel): Promise<SessionUsageModel | null> {
+    return this.service.usageOf(session.id);
   }
 
   @Mutation(() => Boolean)

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
 import { ContainerManagerClient, ServiceClientError, ServiceNotFoundError, ServiceTimeoutError, ServiceUnavailableError } from '@sandbox/clients';
-import { ErrorCode, ExecResult, FileEntry, GatewaySessionStatus, Preview } from '@sandbox/contracts';
+import { CreateSandboxRequest, ErrorCode, ExecResult, FileEntry, GatewaySessionStatus, Preview, SessionUsage } from '@sandbox/contracts';
 import type { AuthenticatedUser } from '../auth/auth.types';
 import { DomainException } from '@sandbox/shared';
 import type { SessionTransition } from './session-transitions';
@@ -65,7 +65,8 @@ export class SessionsService implements OnApplicationShutdown {
     });
     const session = await this.sessions.insert({ id: randomUUID(), ownerId: user.id, template: name, image: template?.image ?? null, ...repository });
     await this.lifecycle.created(session);
-    const pending = this.createSandbox(session.id, name, input.env).finally(() => this.creating.delete(pending));
+    const { env, diskMb, idleTimeoutMs, pausedStopMs, maxLifetimeMs } = input;
+    const pending = this.createSandbox(session.id, name, { env, diskMb, idleTimeoutMs, pausedStopMs, maxLifetimeMs }).finally(() => this.creating.delete(pending));
     this.creating.add(pending);
     return session;
   }
@@ -87,6 +88,33 @@ export class SessionsService implements OnApplicationShutdown {
     await this.manager.startSession(id);
     await this.applyProduced(id, 'start');
     return this.get(user, id);
+  }
+
+  /** Freezes the sandbox; answers PAUSED (see stop). */
+  async pause(user: AuthenticatedUser, id: string): Promise<SessionRecord> {
+    await this.get(user, id);
+    await this.manager.pauseSession(id);
+    await this.applyProduced(id, 'pause');
+    return this.get(user, id);
+  }
+
+  /** Thaws a paused sandbox; answers ACTIVE (see stop). */
+  async resume(user: AuthenticatedUser, id: string): Promise<SessionRecord> {
+    await this.get(user, id);
+    await this.manager.resumeSession(id);
+    await this.applyProduced(id, 'start');
+    return this.get(user, id);
+  }
+
+  /** What the sandbox of a session (already resolved among the caller's) consumes now; null when the manager has none. */
+  async usageOf(id: string): Promise<(Omit<SessionUsage, 'sampledAt'> & { sampledAt: Date }) | null> {
+    try {
+      const usage = await this.manager.sessionUsage(id);
+      return { ...usage, sampledAt: new Date(usage.sampledAt) };
+    } catch (error) {
+      if (error instanceof ServiceNotFoundError) return null;
+      throw error;
+    }
   }
 
   /** A status the row cannot take from where it is (e.g. ERROR to STOPPED) is left as it is and answered. */
@@ -188,9 +216,9 @@ export class SessionsService implements OnApplicationShutdown {
    * stays PENDING: the manager's outbox reports the outcome when it comes back, and the pending
    * sweeper settles it from the manager's record if nothing does.
    */
-  private async createSandbox(sessionId: string, template: string, env: Record<string, string> | undefined): Promise<void> {
+  private async createSandbox(sessionId: string, template: string, options: Omit<CreateSandboxRequest, 'sessionId' | 'template' | 'image'>): Promise<void> {
     try {
-      await this.manager.createSession({ sessionId, template, env });
+      await this.manager.createSession({ sessionId, template, ...options });
     } catch (error) {
       if (error instanceof ServiceUnavailableError || error instanceof ServiceTimeoutError) {
         this.logger.warn({ sessionId, err: error }, 'sandbox creation has an unknown outcome (container-manager unreachable); left PENDING for its notification or the pending sweeper');

@@ -78,6 +78,7 @@ export class AutoCommitScheduler implements OnApplicationBootstrap, OnModuleDest
         this.track(this.git.destroy(event.sessionId), `remove repository of session ${event.sessionId}`);
         break;
       case 'started':
+      case 'paused':
       case 'stopped':
       case 'error':
         break;

@@ -117,6 +117,8 @@ export class OutboxDeliveryService implements OnApplicationBootstrap, OnModuleDe
     switch (message.type) {
       case 'session.started':
         return this.gateway.sessionStarted(message.sessionId);
+      case 'session.paused':
+        return this.gateway.sessionPaused(message.sessionId);
       case 'session.stopped':
         return this.gateway.sessionStopped(message.sessionId);
       case 'session.error':

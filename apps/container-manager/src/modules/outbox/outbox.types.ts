@@ -6,6 +6,7 @@ import type { CheckpointNotification } from '@sandbox/contracts';
  */
 export type OutboxMessage =
   | { type: 'session.started'; sessionId: string }
+  | { type: 'session.paused'; sessionId: string }
   | { type: 'session.stopped'; sessionId: string }
   | { type: 'session.error'; sessionId: string; reason: string }
   | { type: 'checkpoint.recorded'; sessionId: string; checkpoint: CheckpointNotification };

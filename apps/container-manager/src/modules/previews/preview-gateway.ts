@@ -4,7 +4,10 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { INTERNAL_KEY_HEADER } from '@sandbox/contracts';
-import { DomainException, matchesAnyKey, parseInternalKeys } from '@sandbox/shared';
+import { DomainException, matchesAnyKey, parseInternalKeys, requestIdOf } from '@sandbox/shared';
+import { SessionActivity } from '../sessions/session-activity';
+import { SessionUsageService } from '../sessions/session-usage.service';
+import { SessionsService } from '../sessions/sessions.service';
 import { ForwardContext, PREVIEW_TOKEN_COOKIE, PREVIEW_TOKEN_HEADER, readCookie } from './preview-headers';
 import { PreviewProxy, sendJson, sendRawJson } from './preview-proxy';
 import { PreviewRequest, matchPreviewRequest, takeQueryToken } from './preview-request';
@@ -33,6 +36,9 @@ export class PreviewGateway {
   constructor(
     private readonly previews: PreviewsService,
     private readonly proxy: PreviewProxy,
+    private readonly sessions: SessionsService,
+    private readonly activity: SessionActivity,
+    private readonly usage: SessionUsageService,
     config: ConfigService,
   ) {
     this.keys = parseInternalKeys(config.get<string>('INTERNAL_SERVICE_KEY'));
@@ -83,6 +89,18 @@ export class PreviewGateway {
       res.end();
       return true;
     }
+    this.track(req, res, admission);
+    // A paused sandbox is resumed before its traffic goes in (its address stays the same).
+    if (this.activity.isPaused(admission.sessionId)) {
+      this.sessions
+        .resumeIfPaused(admission.sessionId)
+        .then(() => this.previews.target(admission.record))
+        .then(
+          (target) => this.forward(req, res, target, admission),
+          (error: unknown) => this.fail(error, (status, message) => sendJson(res, status, message)),
+        );
+      return true;
+    }
     // Hot path: a fresh cached address means no promise and no Docker call.
     const cached = this.previews.cachedTarget(admission.record);
     if (cached) this.forward(req, res, cached, admission);
@@ -92,6 +110,22 @@ export class PreviewGateway {
         (error: unknown) => this.fail(error, (status, message) => sendJson(res, status, message)),
       );
     return true;
+  }
+
+  /**
+   * Every admitted preview request is activity of its session, counted per session and port, and
+   * logged with its request id when it ends (previews are served ahead of Express and its request logger).
+   */
+  private track(req: IncomingMessage, res: ServerResponse | null, admission: Admission & { kind: 'forward' }): void {
+    const { sessionId, port } = admission;
+    this.activity.touch(sessionId);
+    this.usage.countPreviewRequest(sessionId, port);
+    const requestId = requestIdOf(req);
+    if (!res) return void this.logger.log({ requestId, sessionId, port, method: req.method, upgrade: true }, 'preview upgrade');
+    const started = performance.now();
+    res.once('close', () =>
+      this.logger.log({ requestId, sessionId, port, method: req.method, status: res.statusCode, durationMs: Math.round(performance.now() - started) }, 'preview request'),
+    );
   }
 
   private forward(req: IncomingMessage, res: ServerResponse, target: PreviewTarget, admission: Admission & { kind: 'forward' }): void {
@@ -117,10 +151,14 @@ export class PreviewGateway {
       reject(admission.kind === 'reject' ? admission.status : 400, admission.kind === 'reject' ? admission.message : 'Bad Request');
       return true;
     }
-    this.previews.target(admission.record).then(
-      (target) => this.proxy.upgrade(req, socket, head, target, admission.path, admission.context, () => this.previews.invalidate(admission.sessionId)),
-      (error: unknown) => this.fail(error, reject),
-    );
+    this.track(req, null, admission);
+    this.sessions
+      .resumeIfPaused(admission.sessionId)
+      .then(() => this.previews.target(admission.record))
+      .then(
+        (target) => this.proxy.upgrade(req, socket, head, target, admission.path, admission.context, () => this.previews.invalidate(admission.sessionId)),
+        (error: unknown) => this.fail(error, reject),
+      );
     return true;
   }
 

@@ -9,6 +9,7 @@ import { Observable, Subject } from 'rxjs';
 export type SessionLifecycleEvent =
   | { type: 'created'; sessionId: string }
   | { type: 'started'; sessionId: string }
+  | { type: 'paused'; sessionId: string }
   | { type: 'stopped'; sessionId: string }
   | { type: 'deleted'; sessionId: string }
   | { type: 'error'; sessionId: string; reason: string };

@@ -2,7 +2,7 @@ import { SandboxStatus } from '@sandbox/contracts';
 import { newStateMachine } from '../../../test/support/fakes';
 import { canTransition, SESSION_TRANSITIONS, SessionStateMachine } from './session-state-machine';
 
-const { Creating, Running, Stopped, Error, Removed } = SandboxStatus;
+const { Creating, Running, Paused, Stopped, Error, Removed } = SandboxStatus;
 const ID = '0b6a3c1e-2f4d-4a5b-9c8d-7e6f5a4b3c2d';
 
 describe(SessionStateMachine.name, () => {
@@ -14,7 +14,12 @@ describe(SessionStateMachine.name, () => {
         'creating→error',
         'creating→removed',
         'running→running',
+        'running→paused',
         'running→stopped',
+        'paused→running',
+        'paused→stopped',
+        'paused→error',
+        'paused→removed',
         'running→error',
         'running→removed',
         'stopped→running',
@@ -52,6 +57,26 @@ describe(SessionStateMachine.name, () => {
     expect(machine.transition(ID, Stopped).status).toBe(Stopped);
     expect(outbox.messages).toEqual([{ type: 'session.stopped', sessionId: ID }]);
     expect(emitted).toEqual([{ type: 'stopped', sessionId: ID }]);
+  });
+
+  it('should record a pause with its time, tell the gateway, and keep the start time across the resume', () => {
+    const { machine, sessions, outbox, emitted } = newStateMachine();
+    sessions.add(ID, Stopped);
+    const started = machine.transition(ID, Running, { containerId: 'c1' }).startedAt;
+    expect(started).not.toBeNull();
+    const paused = machine.transition(ID, Paused);
+    expect(paused).toMatchObject({ status: Paused, startedAt: started });
+    expect(paused.pausedAt).not.toBeNull();
+    expect(machine.transition(ID, Running)).toMatchObject({ status: Running, startedAt: started, pausedAt: null });
+    expect(outbox.messages.map((m) => m.type)).toEqual(['session.started', 'session.paused', 'session.started']);
+    expect(emitted.map((e) => e.type)).toEqual(['started', 'paused', 'started']);
+    expect(machine.transition(ID, Stopped)).toMatchObject({ startedAt: null, pausedAt: null });
+  });
+
+  it('should refuse to pause a session that does not run', () => {
+    const { machine, sessions } = newStateMachine();
+    sessions.add(ID, Stopped);
+    expect(() => machine.transition(ID, Paused)).toThrow(`Session ${ID} cannot do this while stopped`);
   });
 
   it('should write the tombstone of a delete without a gateway message or an event', () => {

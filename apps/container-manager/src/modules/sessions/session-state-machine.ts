@@ -8,16 +8,18 @@ import { SessionEvents, SessionLifecycleEvent } from './session-events';
 import { SessionErrors } from './sessions.exception';
 import { SessionRecord, SessionsRepository } from './sessions.repository';
 
-const { Creating, Running, Stopped, Error, Removed } = SandboxStatus;
+const { Creating, Running, Paused, Stopped, Error, Removed } = SandboxStatus;
 
 /**
  * Every status change a session may make, written once. `running → running` is a restart of a
- * container that died under a running record; `error → error` a retry that failed again. Any live
- * session may be removed (the tombstone of a delete); nothing leaves `removed`.
+ * container that died under a running record; `error → error` a retry that failed again. Only a
+ * running session pauses; a paused one resumes (`running`), stops, or fails when its container dies.
+ * Any live session may be removed (the tombstone of a delete); nothing leaves `removed`.
  */
 export const SESSION_TRANSITIONS: Readonly<Record<SandboxStatus, readonly SandboxStatus[]>> = {
   [Creating]: [Running, Error, Removed],
-  [Running]: [Running, Stopped, Error, Removed],
+  [Running]: [Running, Paused, Stopped, Error, Removed],
+  [Paused]: [Running, Stopped, Error, Removed],
   [Stopped]: [Running, Error, Removed],
   [Error]: [Running, Error, Removed],
   [Removed]: [],
@@ -37,10 +39,32 @@ function announcements(sessionId: string, to: SandboxStatus, reason: string): { 
   switch (to) {
     case Running:
       return { message: { type: 'session.started', sessionId }, event: { type: 'started', sessionId } };
+    case Paused:
+      return { message: { type: 'session.paused', sessionId }, event: { type: 'paused', sessionId } };
     case Stopped:
       return { message: { type: 'session.stopped', sessionId }, event: { type: 'stopped', sessionId } };
     case Error:
       return { message: { type: 'session.error', sessionId, reason }, event: { type: 'error', sessionId, reason } };
+    case Creating:
+    case Removed:
+      return {};
+  }
+}
+
+/**
+ * The timestamps the lifecycle deadlines are computed from (docs/lifecycle.md): `startedAt` is set
+ * when a sandbox starts (a resume keeps it: the max lifetime counts from the start), `pausedAt` while
+ * paused; both are cleared when the sandbox no longer runs.
+ */
+function lifecycleStamps(from: SandboxStatus, to: SandboxStatus, now: string): { startedAt?: string | null; pausedAt?: string | null } {
+  switch (to) {
+    case Running:
+      return from === Paused ? { pausedAt: null } : { startedAt: now, pausedAt: null };
+    case Paused:
+      return { pausedAt: now };
+    case Stopped:
+    case Error:
+      return { startedAt: null, pausedAt: null };
     case Creating:
     case Removed:
       return {};
@@ -76,10 +100,12 @@ export class SessionStateMachine {
       const current = this.sessions.find(sessionId);
       if (!current) throw SessionErrors.notFound(sessionId);
       if (!canTransition(current.status, to)) throw SessionErrors.busy(sessionId, current.status);
+      const now = new Date().toISOString();
       this.sessions.update(sessionId, {
         status: to,
         ...(to === Removed ? {} : { errorReason: to === Error ? reason : null }),
         ...(options.containerId ? { containerId: options.containerId } : {}),
+        ...lifecycleStamps(current.status, to, now),
       });
       if (message) this.outbox.enqueue(message);
       return this.sessions.find(sessionId)!;

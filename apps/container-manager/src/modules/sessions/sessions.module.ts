@@ -1,11 +1,17 @@
 import { Global, Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { ManagerConfigModule } from '../../config/manager-config.module';
 import { DockerRepository } from '../../repositories/docker.repository';
 import { LoopFilesystemRepository } from '../../repositories/loop-filesystem.repository';
 import { WorkspaceRepository } from '../../repositories/workspace.repository';
 import { OutboxModule } from '../outbox/outbox.module';
 import { TemplatesModule } from '../templates/templates.module';
+import { ContainerMonitor } from './container-monitor';
+import { LifecycleScheduler } from './lifecycle.scheduler';
+import { SandboxUseInterceptor } from './sandbox-use.interceptor';
+import { SessionActivity } from './session-activity';
 import { SessionEvents } from './session-events';
+import { SessionUsageService } from './session-usage.service';
 import { SessionStateMachine } from './session-state-machine';
 import { SessionsController } from './sessions.controller';
 import { SessionsReconciler } from './sessions.reconciler';
@@ -23,7 +29,21 @@ export { SESSION_MIGRATIONS } from './sessions.migrations';
 @Module({
   imports: [ManagerConfigModule, OutboxModule, TemplatesModule],
   controllers: [SessionsController],
-  providers: [SessionsRepository, SessionStateMachine, SessionsService, SessionsReconciler, SessionEvents, DockerRepository, WorkspaceRepository, LoopFilesystemRepository],
-  exports: [SessionsService, SessionStateMachine, SessionsRepository, SessionEvents, DockerRepository, WorkspaceRepository],
+  providers: [
+    SessionsRepository,
+    SessionStateMachine,
+    SessionsService,
+    SessionsReconciler,
+    SessionEvents,
+    SessionActivity,
+    ContainerMonitor,
+    LifecycleScheduler,
+    SessionUsageService,
+    { provide: APP_INTERCEPTOR, useClass: SandboxUseInterceptor },
+    DockerRepository,
+    WorkspaceRepository,
+    LoopFilesystemRepository,
+  ],
+  exports: [SessionsService, SessionStateMachine, SessionsRepository, SessionEvents, SessionActivity, SessionUsageService, DockerRepository, WorkspaceRepository],
 })
 export class SessionsModule {}

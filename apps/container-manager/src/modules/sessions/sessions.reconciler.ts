@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SandboxStatus } from '@sandbox/contracts';
 import { ContainerState, DockerRepository } from '../../repositories/docker.repository';
 import { WorkspaceRepository } from '../../repositories/workspace.repository';
+import { ContainerMonitor, deathReason } from './container-monitor';
 import { SessionStateMachine } from './session-state-machine';
 import { SessionRecord, SessionsRepository } from './sessions.repository';
 
@@ -10,7 +11,8 @@ export interface ReconcileReport {
   removedOrphans: string[];
   failed: string[];
   started: string[];
-  stopped: string[];
+  /** Records brought in line with a container found frozen (or thawed) by someone else, or by a crash mid-pause. */
+  paused: string[];
   /** Sessions whose workspace filesystem was not mounted (host reboot) and was mounted again. */
   remounted: string[];
 }
@@ -29,6 +31,7 @@ export class SessionsReconciler implements OnApplicationBootstrap {
     private readonly state: SessionStateMachine,
     private readonly docker: DockerRepository,
     private readonly workspaces: WorkspaceRepository,
+    private readonly monitor: ContainerMonitor,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -38,10 +41,12 @@ export class SessionsReconciler implements OnApplicationBootstrap {
     } catch (error) {
       this.logger.error({ err: error }, 'reconciliation failed (docker unreachable?); sessions left as recorded');
     }
+    // From here on, Docker's events (and the periodic sweep) keep the records true.
+    this.monitor.start();
   }
 
   async reconcile(): Promise<ReconcileReport> {
-    const report: ReconcileReport = { reattached: [], removedOrphans: [], failed: [], started: [], stopped: [], remounted: [] };
+    const report: ReconcileReport = { reattached: [], removedOrphans: [], failed: [], started: [], paused: [], remounted: [] };
     const containers = await this.docker.listManagedContainers();
     const records = new Map(this.sessions.listAll().map((r) => [r.sessionId, r]));
     const owned = new Map<string, ContainerState>();
@@ -92,6 +97,19 @@ export class SessionsReconciler implements OnApplicationBootstrap {
       report.started.push(id);
       return;
     }
+    if (container.paused) {
+      // Frozen: a crash between the pause and its record, or a paused session as recorded.
+      if (record.status === SandboxStatus.Running) {
+        this.state.transition(id, SandboxStatus.Paused);
+        report.paused.push(id);
+      } else if (record.status === SandboxStatus.Paused) report.reattached.push(id);
+      else {
+        await this.docker.unpauseContainer(container.id);
+        this.state.transition(id, SandboxStatus.Running, { containerId: container.id });
+        report.started.push(id);
+      }
+      return;
+    }
     if (container.running && record.status === SandboxStatus.Running) {
       if (!record.containerId) this.sessions.update(id, { containerId: container.id });
       report.reattached.push(id);
@@ -100,9 +118,11 @@ export class SessionsReconciler implements OnApplicationBootstrap {
     if (container.running) {
       this.state.transition(id, SandboxStatus.Running, { containerId: container.id });
       report.started.push(id);
-    } else if (record.status === SandboxStatus.Running) {
-      this.state.transition(id, SandboxStatus.Stopped, { containerId: container.id });
-      report.stopped.push(id);
+    } else if (record.status === SandboxStatus.Running || record.status === SandboxStatus.Paused) {
+      // It died while nobody watched: recorded like a death seen live (docs/lifecycle.md).
+      const reason = deathReason(await this.docker.containerExit(container.id));
+      this.state.transition(id, SandboxStatus.Error, { reason, containerId: container.id });
+      report.failed.push(id);
     }
   }
 }

@@ -1,11 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import type { Statement } from 'better-sqlite3';
-import { SandboxSession, SandboxStatus } from '@sandbox/contracts';
+import { SandboxSession, SandboxStatus, SessionLifecycleSettings } from '@sandbox/contracts';
 import { DatabaseService } from '../../database/database.service';
 
+/** Per-session lifecycle overrides as stored: null means the manager's default applies. */
+export interface LifecycleOverrides {
+  idleTimeoutMs: number | null;
+  pausedStopMs: number | null;
+  maxLifetimeMs: number | null;
+}
+
 /** A session row; `env` stays server-side (it may hold secrets) and is needed to recreate the container. */
-export interface SessionRecord extends SandboxSession {
+export interface SessionRecord extends Omit<SandboxSession, 'lifecycle'> {
   env: Record<string, string>;
+  overrides: LifecycleOverrides;
 }
 
 interface Row {
@@ -17,14 +25,33 @@ interface Row {
   container_name: string;
   cpu: number;
   memory_mb: number;
+  disk_mb: number | null;
   env: string;
   error_reason: string | null;
+  idle_timeout_ms: number | null;
+  paused_stop_ms: number | null;
+  max_lifetime_ms: number | null;
   last_activity_at: string | null;
+  started_at: string | null;
+  paused_at: string | null;
   created_at: string;
   updated_at: string;
 }
 
-export type SessionPatch = Partial<Pick<SessionRecord, 'status' | 'containerId' | 'errorReason'>>;
+export type SessionPatch = Partial<Pick<SessionRecord, 'status' | 'containerId' | 'errorReason' | 'startedAt' | 'pausedAt'>>;
+
+export interface NewSession {
+  sessionId: string;
+  status: SandboxStatus;
+  template: string;
+  image: string;
+  containerName: string;
+  cpu: number;
+  memoryMb: number;
+  diskMb: number | null;
+  env: Record<string, string>;
+  overrides: LifecycleOverrides;
+}
 
 /** The `sessions` table of the manager's SQLite database. */
 @Injectable()
@@ -42,8 +69,10 @@ export class SessionsRepository {
     this.listStmt = db.prepare("SELECT * FROM sessions WHERE status != 'removed' ORDER BY created_at, session_id");
     this.listAllStmt = db.prepare('SELECT * FROM sessions ORDER BY created_at, session_id');
     this.insertStmt = db.prepare(
-      `INSERT INTO sessions (session_id, status, template, image, container_id, container_name, cpu, memory_mb, env, error_reason, last_activity_at, created_at, updated_at)
-       VALUES (@sessionId, @status, @template, @image, NULL, @containerName, @cpu, @memoryMb, @env, NULL, NULL, @now, @now)`,
+      `INSERT INTO sessions (session_id, status, template, image, container_id, container_name, cpu, memory_mb, disk_mb, env, error_reason,
+                             idle_timeout_ms, paused_stop_ms, max_lifetime_ms, last_activity_at, created_at, updated_at)
+       VALUES (@sessionId, @status, @template, @image, NULL, @containerName, @cpu, @memoryMb, @diskMb, @env, NULL,
+               @idleTimeoutMs, @pausedStopMs, @maxLifetimeMs, NULL, @now, @now)`,
     );
     this.touchStmt = db.prepare('UPDATE sessions SET last_activity_at = ? WHERE session_id = ?');
     this.countTemplateStmt = db.prepare("SELECT count(*) FROM sessions WHERE template = ? AND status != 'removed'").pluck();
@@ -63,14 +92,15 @@ export class SessionsRepository {
     return (this.listAllStmt.all() as Row[]).map(toRecord);
   }
 
-  insert(session: { sessionId: string; status: SandboxStatus; template: string; image: string; containerName: string; cpu: number; memoryMb: number; env: Record<string, string> }): void {
-    this.insertStmt.run({ ...session, env: JSON.stringify(session.env), now: new Date().toISOString() });
+  insert(session: NewSession): void {
+    const { overrides, ...rest } = session;
+    this.insertStmt.run({ ...rest, ...overrides, env: JSON.stringify(session.env), now: new Date().toISOString() });
   }
 
   update(sessionId: string, patch: SessionPatch): void {
     const sets: string[] = ['updated_at = @updatedAt'];
     const params: Record<string, unknown> = { sessionId, updatedAt: new Date().toISOString() };
-    const columns = { status: 'status', containerId: 'container_id', errorReason: 'error_reason' } as const;
+    const columns = { status: 'status', containerId: 'container_id', errorReason: 'error_reason', startedAt: 'started_at', pausedAt: 'paused_at' } as const;
     for (const [field, column] of Object.entries(columns) as [keyof typeof columns, string][]) {
       if (patch[field] === undefined) continue;
       sets.push(`${column} = @${field}`);
@@ -99,15 +129,28 @@ function toRecord(row: Row): SessionRecord {
     containerName: row.container_name,
     cpu: row.cpu,
     memoryMb: row.memory_mb,
+    diskMb: row.disk_mb,
     env: JSON.parse(row.env) as Record<string, string>,
     errorReason: row.error_reason,
+    overrides: { idleTimeoutMs: row.idle_timeout_ms, pausedStopMs: row.paused_stop_ms, maxLifetimeMs: row.max_lifetime_ms },
     lastActivityAt: row.last_activity_at,
+    startedAt: row.started_at,
+    pausedAt: row.paused_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
 }
 
-export function toSession(record: SessionRecord): SandboxSession {
-  const { env: _env, ...session } = record;
-  return session;
+/** The contract form: no env, and the lifecycle settings that apply (overrides over `defaults`). */
+export function toSession(record: SessionRecord, defaults: SessionLifecycleSettings): SandboxSession {
+  const { env: _env, overrides, ...session } = record;
+  return { ...session, lifecycle: effectiveLifecycle(overrides, defaults) };
+}
+
+export function effectiveLifecycle(overrides: LifecycleOverrides, defaults: SessionLifecycleSettings): SessionLifecycleSettings {
+  return {
+    idleTimeoutMs: overrides.idleTimeoutMs ?? defaults.idleTimeoutMs,
+    pausedStopMs: overrides.pausedStopMs ?? defaults.pausedStopMs,
+    maxLifetimeMs: overrides.maxLifetimeMs ?? defaults.maxLifetimeMs,
+  };
 }

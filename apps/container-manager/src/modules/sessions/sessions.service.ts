@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { CreateSandboxRequest, SandboxStatus } from '@sandbox/contracts';
+import { CreateSandboxRequest, SandboxSession, SandboxStatus, SessionLifecycleSettings } from '@sandbox/contracts';
 import { AGENT_LABEL, containerName } from '../../common/paths';
 import { ManagerConfig } from '../../config/manager-config';
 import { DockerRepository } from '../../repositories/docker.repository';
@@ -7,10 +7,11 @@ import { SandboxAgentRepository } from '../../repositories/sandbox-agent/sandbox
 import { WorkspaceRepository } from '../../repositories/workspace.repository';
 import { TemplatesService } from '../templates/templates.service';
 import { SANDBOX_UID, sandboxContainerSpec } from './container-spec';
+import { SessionActivity } from './session-activity';
 import { SessionEvents } from './session-events';
 import { SessionStateMachine } from './session-state-machine';
 import { SessionErrors } from './sessions.exception';
-import { SessionRecord, SessionsRepository } from './sessions.repository';
+import { effectiveLifecycle, SessionRecord, SessionsRepository, toSession } from './sessions.repository';
 
 /**
  * Session lifecycle: SQLite record, host workspace and hardened container. One lifecycle operation
@@ -29,6 +30,7 @@ export class SessionsService {
     private readonly config: ManagerConfig,
     private readonly templates: TemplatesService,
     private readonly agents: SandboxAgentRepository,
+    private readonly activity: SessionActivity,
   ) {}
 
   /** Idempotent on sessionId: an existing session is returned as is (`created: false`). */
@@ -44,10 +46,22 @@ export class SessionsService {
       const memoryMb = request.memoryMb ?? this.config.defaultMemoryMb;
       if (cpu > this.config.maxCpu) throw SessionErrors.limit(`cpu must be at most ${this.config.maxCpu}`);
       if (memoryMb > this.config.maxMemoryMb) throw SessionErrors.limit(`memoryMb must be at most ${this.config.maxMemoryMb}`);
+      const diskMb = this.diskOf(request.diskMb);
       if (!(await this.docker.imageExists(template.image))) throw SessionErrors.imageMissing(template.image);
       // Resolved again with no await before the insert: a template deleted meanwhile is not used.
       const { name, image } = this.templates.resolveForSession(template.name);
-      this.sessions.insert({ sessionId: id, status: SandboxStatus.Creating, template: name, image, containerName: containerName(id), cpu, memoryMb, env: request.env ?? {} });
+      this.sessions.insert({
+        sessionId: id,
+        status: SandboxStatus.Creating,
+        template: name,
+        image,
+        containerName: containerName(id),
+        cpu,
+        memoryMb,
+        diskMb,
+        env: request.env ?? {},
+        overrides: { idleTimeoutMs: request.idleTimeoutMs ?? null, pausedStopMs: request.pausedStopMs ?? null, maxLifetimeMs: request.maxLifetimeMs ?? null },
+      });
       return { session: await this.provision(this.require(id)), created: true };
     });
   }
@@ -56,25 +70,79 @@ export class SessionsService {
     return this.require(id);
   }
 
+  /** The contract form of a record: the lifecycle settings that apply, the latest activity, the disk quota. */
+  toContract(record: SessionRecord): SandboxSession {
+    const quota = this.config.workspaceQuotaMb;
+    return {
+      ...toSession(record, this.config.lifecycleDefaults),
+      diskMb: quota > 0 ? (record.diskMb ?? quota) : null,
+      lastActivityAt: this.activity.lastActivityAt(record),
+    };
+  }
+
+  /** The deadlines that apply to a session (its own, or the manager's defaults); 0 = off. */
+  lifecycleOf(record: SessionRecord): SessionLifecycleSettings {
+    return effectiveLifecycle(record.overrides, this.config.lifecycleDefaults);
+  }
+
   list(): SessionRecord[] {
     return this.sessions.list();
   }
 
   async stop(id: string): Promise<SessionRecord> {
+    return this.state.exclusive(id, () => this.stopLocked(id));
+  }
+
+  /** Freezes every process of a running session (idle, or asked); a paused one is returned as is. */
+  async pause(id: string): Promise<SessionRecord> {
+    return this.state.exclusive(id, () => this.pauseLocked(id));
+  }
+
+  /** Thaws a paused session; a running one is returned as is. */
+  async resume(id: string): Promise<SessionRecord> {
     return this.state.exclusive(id, async () => {
       const session = this.require(id);
-      if (session.status === SandboxStatus.Stopped) return session;
-      if (session.status !== SandboxStatus.Running) throw SessionErrors.busy(id, session.status);
-      if (session.containerId) await this.docker.stopContainer(session.containerId, this.config.stopTimeoutS).catch((error) => this.ignoreMissing(error));
-      return this.state.transition(id, SandboxStatus.Stopped);
+      if (session.status === SandboxStatus.Running) return session;
+      if (session.status !== SandboxStatus.Paused) throw SessionErrors.busy(id, session.status);
+      if (session.containerId) await this.docker.unpauseContainer(session.containerId);
+      this.activity.touch(id);
+      return this.state.transition(id, SandboxStatus.Running);
     });
   }
 
-  /** Restarts a stopped (or failed) session with the same workspace; a running one is returned as is. */
+  /**
+   * Before a sandbox is used (exec, files, commands, a preview request): a paused session resumes
+   * first. Anything else is left to the operation, which answers for the status it finds.
+   */
+  async resumeIfPaused(id: string): Promise<void> {
+    if (!this.activity.isPaused(id)) return;
+    try {
+      await this.resume(id);
+    } catch (error) {
+      this.logger.warn({ err: error, sessionId: id }, 'could not resume the session before using it');
+    }
+  }
+
+  /**
+   * A lifecycle deadline fired (docs/lifecycle.md): pauses or stops the session if `stillDue` still
+   * holds for its record once it is the session's only lifecycle operation. False when nothing was done.
+   */
+  async expire(id: string, action: 'pause' | 'stop', stillDue: (session: SessionRecord) => boolean): Promise<boolean> {
+    return this.state.exclusive(id, async () => {
+      const session = this.sessions.find(id);
+      if (!session || !stillDue(session)) return false;
+      if (action === 'pause') await this.pauseLocked(id);
+      else await this.stopLocked(id);
+      return true;
+    });
+  }
+
+  /** Restarts a stopped (or failed) session with the same workspace; a running one is returned as is, a paused one resumed. */
   async start(id: string): Promise<SessionRecord> {
+    if (this.activity.isPaused(id)) return this.resume(id);
     return this.state.exclusive(id, async () => {
       const session = this.require(id);
-      if (session.status === SandboxStatus.Creating) throw SessionErrors.busy(id, session.status);
+      if (session.status === SandboxStatus.Creating || session.status === SandboxStatus.Paused) throw SessionErrors.busy(id, session.status);
       const container = session.containerId ? await this.docker.inspectContainer(session.containerId) : null;
       if (session.status === SandboxStatus.Running && container?.running) return session;
       return this.provision(session);
@@ -86,6 +154,7 @@ export class SessionsService {
       const session = this.require(id);
       // Tombstone first: if we crash below, reconciliation finishes the removal.
       this.state.transition(id, SandboxStatus.Removed);
+      if (session.status === SandboxStatus.Paused && session.containerId) await this.docker.unpauseContainer(session.containerId).catch(() => undefined);
       await this.docker.removeContainer(session.containerId ?? session.containerName);
       await this.docker.removeContainer(session.containerName);
       await this.workspaces.remove(id);
@@ -116,9 +185,9 @@ export class SessionsService {
     return session as SessionRecord & { containerId: string };
   }
 
-  /** Records activity (exec, file operation) for idle detection. */
+  /** Records activity (exec, file call, command output, terminal input) for idle detection (docs/lifecycle.md). */
   touch(id: string): void {
-    this.sessions.touch(id, new Date());
+    this.activity.touch(id);
   }
 
   private require(id: string): SessionRecord {
@@ -134,7 +203,7 @@ export class SessionsService {
   private async provision(session: SessionRecord): Promise<SessionRecord> {
     const id = session.sessionId;
     try {
-      const workspace = await this.workspaces.ensure(id, SANDBOX_UID);
+      const workspace = await this.workspaces.ensure(id, SANDBOX_UID, session.diskMb);
       if (session.status === SandboxStatus.Creating) this.events.emitLifecycle({ type: 'created', sessionId: id });
       let containerId = session.containerId;
       let existing = containerId ? await this.docker.inspectContainer(containerId) : null;
@@ -175,6 +244,38 @@ export class SessionsService {
       this.state.transition(id, SandboxStatus.Error, { reason });
       throw SessionErrors.startFailed(id, error);
     }
+  }
+
+  private async stopLocked(id: string): Promise<SessionRecord> {
+    const session = this.require(id);
+    if (session.status === SandboxStatus.Stopped) return session;
+    if (session.status !== SandboxStatus.Running && session.status !== SandboxStatus.Paused) throw SessionErrors.busy(id, session.status);
+    if (session.containerId) {
+      // A frozen container cannot take its stop signal: thaw it first.
+      if (session.status === SandboxStatus.Paused) await this.docker.unpauseContainer(session.containerId).catch((error) => this.ignoreMissing(error));
+      await this.docker.stopContainer(session.containerId, this.config.stopTimeoutS).catch((error) => this.ignoreMissing(error));
+    }
+    return this.state.transition(id, SandboxStatus.Stopped);
+  }
+
+  private async pauseLocked(id: string): Promise<SessionRecord> {
+    const session = this.require(id);
+    if (session.status === SandboxStatus.Paused) return session;
+    if (session.status !== SandboxStatus.Running || !session.containerId) throw SessionErrors.busy(id, session.status);
+    // False: the container does not run (it died; the container monitor reports it) or is frozen already.
+    if (!(await this.docker.pauseContainer(session.containerId)) && !(await this.docker.containerExit(session.containerId))?.paused) {
+      throw SessionErrors.notRunning(id, session.status);
+    }
+    return this.state.transition(id, SandboxStatus.Paused);
+  }
+
+  /** The disk quota of a new session: its own `diskMb` (within WORKSPACE_QUOTA_MB), else the manager's; null without quotas. */
+  private diskOf(diskMb: number | undefined): number | null {
+    const quota = this.config.workspaceQuotaMb;
+    if (diskMb === undefined) return quota > 0 ? quota : null;
+    if (quota === 0) throw SessionErrors.limit('diskMb needs workspace quotas, which are off on this manager (WORKSPACE_QUOTA_MB=0)');
+    if (diskMb > quota) throw SessionErrors.limit(`diskMb must be at most ${quota}`);
+    return diskMb;
   }
 
   private ignoreMissing(error: unknown): void {

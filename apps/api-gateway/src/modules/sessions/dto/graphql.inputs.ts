@@ -8,7 +8,9 @@ import {
   GatewaySessionStatus,
   IsCommand,
   IsEnvMap,
+  IsDiskMb,
   IsImageName,
+  IsLifecycleMs,
   IsTemplateName,
   PREVIEW_PORT_MAX,
   PREVIEW_PORT_MIN,
@@ -73,6 +75,26 @@ export class CreateSessionInput {
   @IsOptional()
   @IsEnvMap()
   env?: Record<string, string>;
+
+  @Field(() => Int, { nullable: true, description: "Size of the session's workspace in MB (workspace and checkpoint history), at most the manager's WORKSPACE_QUOTA_MB (the default)." })
+  @IsOptional()
+  @IsDiskMb()
+  diskMb?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Pause the session after this long without activity (ms); 0: never; default: the platform\'s (15 min).' })
+  @IsOptional()
+  @IsLifecycleMs('idleTimeoutMs')
+  idleTimeoutMs?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Stop the session after this long paused (ms); 0: never; default: the platform\'s (1 h).' })
+  @IsOptional()
+  @IsLifecycleMs('pausedStopMs')
+  pausedStopMs?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Stop the session this long after its sandbox started, however busy (ms); 0: no limit; default: the platform\'s.' })
+  @IsOptional()
+  @IsLifecycleMs('maxLifetimeMs')
+  maxLifetimeMs?: number;
 }
 
 @InputType()

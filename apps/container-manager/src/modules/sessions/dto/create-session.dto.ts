@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsNumber, IsOptional, Min } from 'class-validator';
-import { type CreateSandboxRequest, IsEnvMap, IsImageName, IsSessionId, IsTemplateName } from '@sandbox/contracts';
+import { type CreateSandboxRequest, IsDiskMb, IsEnvMap, IsImageName, IsLifecycleMs, IsSessionId, IsTemplateName } from '@sandbox/contracts';
 
 export class CreateSessionDto implements CreateSandboxRequest {
   @ApiProperty({ format: 'uuid' })
@@ -33,4 +33,24 @@ export class CreateSessionDto implements CreateSandboxRequest {
   @IsInt({ message: 'memoryMb must be an integer' })
   @Min(64, { message: 'memoryMb must be at least 64' })
   memoryMb?: number;
+
+  @ApiPropertyOptional({ description: 'Size of the workspace filesystem in MB, at most WORKSPACE_QUOTA_MB (the default); needs workspace quotas' })
+  @IsOptional()
+  @IsDiskMb()
+  diskMb?: number;
+
+  @ApiPropertyOptional({ description: 'Pause after this long without activity; 0: never; default SESSION_IDLE_TIMEOUT_MS' })
+  @IsOptional()
+  @IsLifecycleMs('idleTimeoutMs')
+  idleTimeoutMs?: number;
+
+  @ApiPropertyOptional({ description: 'Stop after this long paused; 0: never; default SESSION_PAUSED_STOP_MS' })
+  @IsOptional()
+  @IsLifecycleMs('pausedStopMs')
+  pausedStopMs?: number;
+
+  @ApiPropertyOptional({ description: 'Stop this long after the sandbox started, however busy; 0: no limit; default SESSION_MAX_LIFETIME_MS' })
+  @IsOptional()
+  @IsLifecycleMs('maxLifetimeMs')
+  maxLifetimeMs?: number;
 }

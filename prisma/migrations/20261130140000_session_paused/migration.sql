@@ -1,0 +1,2 @@
+-- AlterEnum
+ALTER TYPE "SessionStatus" ADD VALUE 'PAUSED';
