@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@sandbox/testing';
+import { SandboxClient, SandboxError } from '../src/index.js';
 import { startPlatform, type TestPlatform } from './platform.js';
 
 const CLI = join(REPO_ROOT, 'libs/sdk/dist/cli/main.js');
@@ -106,6 +107,38 @@ describe('sandbox CLI', () => {
     expect(shell.stdout).toMatch(/\/deep\/er\n$/);
     expect(shell.code).toBe(1);
   });
+
+  it('should follow a run live until its last event, exiting 0 only when it completed, and replay it with logs', async () => {
+    const client = new SandboxClient({ apiUrl: env.SANDBOX_API_URL, apiKey: env.SANDBOX_API_KEY });
+    const child = spawn(process.execPath, [CLI, 'run', sessionId, 'test', '--input', '{"command":"echo from-run"}'], { env: { PATH: process.env.PATH ?? '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    // The run id is announced on stderr before the events; ending the run ends the stream however far the worker got.
+    const runId = await new Promise<string>((resolve) =>
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const match = /Run ([0-9a-f-]{36})/.exec(stderr);
+        if (match) resolve(match[1]);
+      }),
+    );
+    await client.runs.cancel(runId).catch((error: unknown) => {
+      if (!(error instanceof SandboxError && error.code === 'CONFLICT')) throw error;
+    });
+    const code = await exited;
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^\[1\] /);
+    const last = lines.at(-1) ?? '';
+    expect(last).toMatch(/^\[\d+\] (COMPLETE|ERROR) /);
+    expect(code).toBe(last.includes(' COMPLETE ') ? 0 : 1);
+
+    const logs = await sandbox(['--json', 'logs', runId], env);
+    const events = logs.stdout.trim().split('\n').map((line) => JSON.parse(line) as { seq: number; type: string });
+    expect(events.map((e) => e.seq)).toEqual(lines.map((_, i) => i + 1));
+    expect(logs.code).toBe(code);
+    await client.close();
+  }, 60_000);
 
   it('should print a preview URL', async () => {
     const preview = await sandbox(['preview', sessionId, '3000'], env);
