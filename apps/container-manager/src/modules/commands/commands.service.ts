@@ -117,6 +117,7 @@ export class CommandsService {
       (frame) => {
         if (frame.type === FrameType.Stdout || frame.type === FrameType.Stderr) {
           if (frame.payload.length < 8) return;
+          this.sessions.touch(sessionId); // command output is activity (docs/lifecycle.md); a map write
           const offset = Number(frame.payload.readBigUInt64BE(0));
           handlers.onOutput(frame.type === FrameType.Stdout ? 'stdout' : 'stderr', frame.payload.subarray(8), offset);
         } else if (frame.type === FrameType.Exit) {
