@@ -48,6 +48,8 @@ env_file_up() {
     env_line STACK_REDIS "$STACK_REDIS"
     # A local stack: webhooks may target receivers on this machine (docs/webhooks.md). Never in production.
     env_line WEBHOOK_ALLOW_PRIVATE_TARGETS "${WEBHOOK_ALLOW_PRIVATE_TARGETS:-true}"
+    # ...and pipelines may name MCP servers on this machine (docs/agent.md). Never in production.
+    env_line MCP_ALLOW_PRIVATE_TARGETS "${MCP_ALLOW_PRIVATE_TARGETS:-true}"
   } >"$tmp"
   if [[ -f "$STACK_ENV" ]] && cmp -s "$tmp" "$STACK_ENV"; then
     rm -f "$tmp"

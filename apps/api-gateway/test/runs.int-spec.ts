@@ -52,7 +52,7 @@ describe(RunsResolver.name, () => {
   let bob: { key: string; userId: string };
 
   beforeAll(async () => {
-    gateway = await startGateway({ RUN_EVENT_POLL_MS: '200' });
+    gateway = await startGateway({ RUN_EVENT_POLL_MS: '200', MCP_ALLOW_PRIVATE_TARGETS: 'false' });
     alice = await gateway.newUser();
     bob = await gateway.newUser();
   });
@@ -352,6 +352,36 @@ describe(RunsResolver.name, () => {
       const res = await gql(gateway, alice.key, 'mutation($i: RegisterPipelineInput!) { registerPipeline(input: $i) { name } }', { i: { name: 'bad', steps } });
       expect(res.errors?.[0].extensions?.code).toBe('BAD_REQUEST');
       expect(res.errors?.[0].message).toContain(message);
+    });
+
+    it.each([
+      ['http://127.0.0.1:8080/mcp', '127.0.0.1', '127.0.0.1'],
+      ['http://10.1.2.3/mcp', '10.1.2.3', '10.1.2.3'],
+      ['http://169.254.169.254/latest/meta-data', '169.254.169.254', '169.254.169.254'],
+      ['http://100.64.0.7/mcp', '100.64.0.7', '100.64.0.7'],
+      ['http://[::1]:3000/mcp', '::1', '::1'],
+      ['http://[::ffff:127.0.0.1]/mcp', '::ffff:7f00:1', '::ffff:7f00:1'],
+    ])('should refuse an agent step whose MCP server %s is not a public address (400, nothing saved)', async (url, host, address) => {
+      const steps = [{ kind: 'agent', instructions: 'Use the tools', mcpServers: [{ name: 'docs', url: 'https://1.1.1.1/mcp' }, { name: 'inner', url }] }];
+      const res = await gql(gateway, alice.key, 'mutation($i: RegisterPipelineInput!) { registerPipeline(input: $i) { name } }', { i: { name: 'reach-inside', steps } });
+      expect(res.errors?.[0]).toMatchObject({
+        message: `Invalid pipeline: steps[0].mcpServers[1]: MCP server inner URL host ${host} resolves to ${address}, a loopback, private, link-local or otherwise non-public address; MCP servers may only be public addresses (set MCP_ALLOW_PRIVATE_TARGETS=true to allow them, for local development only)`,
+        extensions: { code: 'BAD_REQUEST' },
+      });
+      const saved = await gql<{ pipelines: { name: string }[] }>(gateway, alice.key, '{ pipelines { name } }');
+      expect(saved.data?.pipelines.map((p) => p.name)).not.toContain('reach-inside');
+    });
+
+    it('should refuse an MCP server named by a host that resolves to loopback, and keep one on a public address', async () => {
+      const inner = [{ kind: 'agent', mcpServers: [{ name: 'local', url: 'http://localhost:3000/mcp' }] }];
+      const refused = await gql(gateway, alice.key, 'mutation($i: RegisterPipelineInput!) { registerPipeline(input: $i) { name } }', { i: { name: 'local-mcp', steps: inner } });
+      expect(refused.errors?.[0].message).toMatch(/^Invalid pipeline: steps\[0\]\.mcpServers\[0\]: MCP server local URL host localhost resolves to (127\.0\.0\.1|::1), a loopback/);
+      const outer = [{ kind: 'agent', mcpServers: [{ name: 'public', url: 'https://1.1.1.1/mcp' }] }];
+      // Another user, so alice's and bob's pipeline listings stay as the first test expects.
+      const carol = await gateway.newUser();
+      const kept = await gql(gateway, carol.key, 'mutation($i: RegisterPipelineInput!) { registerPipeline(input: $i) { name steps } }', { i: { name: 'public-mcp', steps: outer } });
+      expect(kept.data?.registerPipeline).toEqual({ name: 'public-mcp', steps: outer });
+      await gateway.db.query('DELETE FROM users WHERE id = $1', [carol.userId]);
     });
 
     it('should refuse a built-in name', async () => {

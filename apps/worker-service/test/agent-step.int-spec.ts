@@ -94,7 +94,16 @@ describe(`${AgentStepRunner.name} with a scripted model and the real container-m
 
   /** The AgentModule as the worker wires it, configured by `env` (the worker's validated environment). */
   const runnerWith = async (env: Record<string, string | undefined>): Promise<AgentStepRunner> => {
-    const all: Record<string, string | undefined> = { CONTAINER_MANAGER_URL: manager.url, LLM_MAX_RETRIES: '0', LLM_BASE_URL: undefined, LLM_API_KEY: undefined, LLM_MODEL: undefined, ...env };
+    // The test's MCP servers listen on loopback: allowed here, refused in the test of that rule.
+    const all: Record<string, string | undefined> = {
+      CONTAINER_MANAGER_URL: manager.url,
+      LLM_MAX_RETRIES: '0',
+      LLM_BASE_URL: undefined,
+      LLM_API_KEY: undefined,
+      LLM_MODEL: undefined,
+      MCP_ALLOW_PRIVATE_TARGETS: 'true',
+      ...env,
+    };
     const previous = Object.fromEntries(Object.keys(all).map((key) => [key, process.env[key]]));
     for (const [key, value] of Object.entries(all)) {
       if (value === undefined) delete process.env[key];
@@ -382,6 +391,28 @@ describe(`${AgentStepRunner.name} with a scripted model and the real container-m
     const result = await runner.run(step({ mcpServers: [{ name: 'gone', url }] }).input);
 
     expect(result).toMatchObject({ status: 'failed', reason: 'mcp_error', error: expect.stringMatching(/^MCP server gone is unavailable: /) as unknown });
+    expect(model.requests).toHaveLength(0);
+  });
+
+  it.each([
+    ['the loopback address', (port: number) => `http://127.0.0.1:${port}/mcp`, '127.0.0.1', /^127\.0\.0\.1$/],
+    ['a name resolving to loopback', (port: number) => `http://localhost:${port}/mcp`, 'localhost', /^(127\.0\.0\.1|::1)$/],
+    ['the metadata address', () => 'http://169.254.169.254/latest/meta-data', '169.254.169.254', /^169\.254\.169\.254$/],
+  ])('should refuse an MCP server on %s without connecting when private targets are not allowed', async (_what, urlOf, host, address) => {
+    const mcp = await startMcpServer();
+    closers.push(() => mcp.stop());
+    const model = await modelServer([{ content: 'never' }]);
+    const runner = await runnerFor(model, { MCP_ALLOW_PRIVATE_TARGETS: 'false' });
+    const url = urlOf(Number(new URL(mcp.url).port));
+
+    const result = await runner.run(step({ mcpServers: [{ name: 'inner', url, headers: { authorization: 'Bearer mcp-secret-token' } }] }).input);
+
+    expect(result).toMatchObject({ status: 'failed', reason: 'mcp_error' });
+    const prefix = `MCP server inner URL host ${host} resolves to `;
+    expect(result.error?.startsWith(prefix)).toBe(true);
+    expect(result.error?.slice(prefix.length).split(',')[0]).toMatch(address);
+    expect(result.error).toContain('MCP servers may only be public addresses (set MCP_ALLOW_PRIVATE_TARGETS=true');
+    expect(mcp.headers).toHaveLength(0);
     expect(model.requests).toHaveLength(0);
   });
 

@@ -35,6 +35,15 @@ export interface AgentMcpServer {
   headers?: Record<string, string>;
 }
 
+/**
+ * An MCP server URL whose host is not a public address (or does not resolve), refused where the
+ * pipeline is registered and again when the worker connects (`address` null: it does not resolve).
+ */
+export function mcpTargetRefusal(server: string, host: string, address: string | null): string {
+  if (address === null) return `MCP server ${server} URL host ${host} does not resolve`;
+  return `MCP server ${server} URL host ${host} resolves to ${address}, a loopback, private, link-local or otherwise non-public address; MCP servers may only be public addresses (set MCP_ALLOW_PRIVATE_TARGETS=true to allow them, for local development only)`;
+}
+
 export type AgentStepEventType = 'LOG' | 'STEP' | 'PROGRESS';
 
 export interface AgentStepEvent {

@@ -16,3 +16,4 @@ export * from './http/page-query.dto';
 export * from './http/rate-limit';
 export * from './crypto/secret-sealer';
 export * from './telemetry/trace-context';
+export * from './net/public-targets';

@@ -29,15 +29,19 @@ export function freePort(): Promise<number> {
 
 /**
  * Runs a built service (`dist/apps/<name>/src/main.js`, built by the test command) as a real process,
- * with exactly `env` plus PATH, LOG_LEVEL and the stack's WEBHOOK_ALLOW_PRIVATE_TARGETS: every gateway
- * of a test run shares the test database and so sends any test's webhook deliveries, whose receivers
- * listen on loopback (docs/webhooks.md).
+ * with exactly `env` plus PATH, LOG_LEVEL and the stack's WEBHOOK_ALLOW_PRIVATE_TARGETS and
+ * MCP_ALLOW_PRIVATE_TARGETS: every gateway of a test run shares the test database and so sends any
+ * test's webhook deliveries, whose receivers listen on loopback (docs/webhooks.md), as do the MCP
+ * servers tests run. A test of the refusal passes `false` in `env`.
  */
 export function spawnService(name: ServiceName, env: Record<string, string>): ServiceProcess {
-  const stackWebhookTargets = readStackEnv().WEBHOOK_ALLOW_PRIVATE_TARGETS;
+  const stack = readStackEnv();
+  const privateTargets = Object.fromEntries(
+    (['WEBHOOK_ALLOW_PRIVATE_TARGETS', 'MCP_ALLOW_PRIVATE_TARGETS'] as const).flatMap((key) => (stack[key] ? [[key, stack[key]]] : [])),
+  );
   const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/apps', name, 'src/main.js')], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...(stackWebhookTargets ? { WEBHOOK_ALLOW_PRIVATE_TARGETS: stackWebhookTargets } : {}), ...env },
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...privateTargets, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

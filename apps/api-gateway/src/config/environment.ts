@@ -67,6 +67,10 @@ export class GatewayEnvironment extends BaseEnvironment {
   @IsIn(['true', 'false'], { message: 'WEBHOOK_ALLOW_PRIVATE_TARGETS must be true or false' })
   WEBHOOK_ALLOW_PRIVATE_TARGETS = 'false';
 
+  /** `true` lets pipelines name MCP servers on loopback, private and link-local addresses: local development only (`npm start` sets it). */
+  @IsIn(['true', 'false'], { message: 'MCP_ALLOW_PRIVATE_TARGETS must be true or false' })
+  MCP_ALLOW_PRIVATE_TARGETS = 'false';
+
   /** Attempts per delivery (the first included) before it is FAILED. */
   @Type(() => Number)
   @IsInt({ message: 'WEBHOOK_MAX_ATTEMPTS must be an integer' })

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
 import { BaseEnvironment } from '@sandbox/shared';
 
 const int = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) => [
@@ -115,6 +115,10 @@ export class WorkerEnvironment extends BaseEnvironment {
   /** Timeout of connecting to an MCP server and of each of its tool calls. */
   @IntVar('AGENT_MCP_TIMEOUT_MS', 100, 600_000)
   AGENT_MCP_TIMEOUT_MS = 60_000;
+
+  /** `true` lets agent steps connect to MCP servers on loopback, private and link-local addresses: local development only (`npm start` sets it). */
+  @IsIn(['true', 'false'], { message: 'MCP_ALLOW_PRIVATE_TARGETS must be true or false' })
+  MCP_ALLOW_PRIVATE_TARGETS = 'false';
 
   /** How long a run waits for its session's sandbox to be running (a run started with its session waits for the create). */
   @IntVar('RUN_SESSION_WAIT_MS', 1_000, 3_600_000)

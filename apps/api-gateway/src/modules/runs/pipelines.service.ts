@@ -1,6 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { BUILT_IN_PIPELINE_STEPS, BUILT_IN_PIPELINES, BuiltInPipeline, PIPELINE_NAME_PATTERN, pipelineStepProblems, PipelineStep, RunMessages, UserPipelineStep } from '@sandbox/contracts';
-import { DomainException } from '@sandbox/shared';
+import { ConfigService } from '@nestjs/config';
+import {
+  BUILT_IN_PIPELINE_STEPS,
+  BUILT_IN_PIPELINES,
+  BuiltInPipeline,
+  mcpTargetRefusal,
+  PIPELINE_NAME_PATTERN,
+  pipelineStepProblems,
+  PipelineStep,
+  RunMessages,
+  UserPipelineStep,
+} from '@sandbox/contracts';
+import { DomainException, hostOf, resolvePublicHost, TargetRefusedError } from '@sandbox/shared';
 import type { AuthenticatedUser } from '../auth/auth.types';
 import { RunsRepository } from './runs.repository';
 
@@ -17,7 +28,14 @@ const isBuiltIn = (name: string): name is BuiltInPipeline => (BUILT_IN_PIPELINES
 /** The built-in pipelines and each owner's own (docs/runs.md, Pipelines). */
 @Injectable()
 export class PipelinesService {
-  constructor(private readonly runs: RunsRepository) {}
+  private readonly allowPrivateMcp: boolean;
+
+  constructor(
+    private readonly runs: RunsRepository,
+    config: ConfigService,
+  ) {
+    this.allowPrivateMcp = config.getOrThrow<string>('MCP_ALLOW_PRIVATE_TARGETS') === 'true';
+  }
 
   /** The steps of `name` for `user`: built-in first, then the owner's; 400 listing the known names otherwise. */
   async resolve(user: AuthenticatedUser, name: string): Promise<PipelineStep[]> {
@@ -41,8 +59,39 @@ export class PipelinesService {
     }
     if (isBuiltIn(name)) throw DomainException.badRequest(`Pipeline ${name} is built in; choose another name`);
     const problems = pipelineStepProblems(steps);
+    if (problems.length === 0) problems.push(...(await this.mcpTargetProblems(steps as UserPipelineStep[])));
     if (problems.length > 0) throw DomainException.badRequest(`Invalid pipeline: ${problems.join('; ')}`);
     const saved = await this.runs.upsertPipeline(user.id, name, steps as UserPipelineStep[]);
     return { ...saved, builtIn: false };
+  }
+
+  /**
+   * MCP servers are called from the worker's network: like webhooks, their hosts must resolve to
+   * public addresses only (libs/shared public-targets), unless MCP_ALLOW_PRIVATE_TARGETS. The worker
+   * checks again when it connects, so a name re-pointed later is refused there.
+   */
+  private async mcpTargetProblems(steps: UserPipelineStep[]): Promise<string[]> {
+    if (this.allowPrivateMcp) return [];
+    const problems: string[] = [];
+    for (const [index, step] of steps.entries()) {
+      if (step.kind !== 'agent') continue;
+      for (const [n, server] of (step.mcpServers ?? []).entries()) {
+        const at = `steps[${index}].mcpServers[${n}]`;
+        let host: string;
+        try {
+          host = hostOf(new URL(server.url));
+        } catch {
+          problems.push(`${at}.url must be an http or https URL`);
+          continue;
+        }
+        try {
+          await resolvePublicHost(host, false);
+        } catch (error) {
+          if (!(error instanceof TargetRefusedError)) throw error;
+          problems.push(`${at}: ${mcpTargetRefusal(server.name, host, error.address)}`);
+        }
+      }
+    }
+    return problems;
   }
 }

@@ -1,36 +1,8 @@
-import { isPublicAddress, resolveWebhookHost } from './webhook-target.policy';
+import { resolveWebhookHost } from './webhook-target.policy';
 
 describe('webhook target policy', () => {
-  it.each([
-    '127.0.0.1',
-    '127.255.0.9',
-    '10.1.2.3',
-    '172.16.0.1',
-    '172.31.255.255',
-    '192.168.1.1',
-    '169.254.169.254',
-    '100.64.0.1',
-    '0.0.0.0',
-    '224.0.0.1',
-    '255.255.255.255',
-    '::1',
-    '::',
-    '::ffff:127.0.0.1',
-    '::ffff:a9fe:a9fe',
-    '64:ff9b::a00:1',
-    'fd00:ec2::254',
-    'fe80::1',
-    'ff02::1',
-  ])('should refuse the non-public address %s', (address) => {
-    expect(isPublicAddress(address)).toBe(false);
-  });
-
-  it.each(['93.184.215.14', '1.1.1.1', '172.32.0.1', '100.128.0.1', '2606:4700:4700::1111', '::ffff:1.1.1.1'])('should accept the public address %s', (address) => {
-    expect(isPublicAddress(address)).toBe(true);
-  });
-
-  it('should refuse a name that resolves to loopback, and accept it when private targets are allowed', async () => {
-    await expect(resolveWebhookHost('localhost', false)).rejects.toThrow(/resolves to (127\.0\.0\.1|::1), a loopback/);
+  it('should refuse a name that resolves to loopback in the words of webhooks, and accept it when private targets are allowed', async () => {
+    await expect(resolveWebhookHost('localhost', false)).rejects.toThrow(/^Webhook URL host localhost resolves to (127\.0\.0\.1|::1), a loopback.*WEBHOOK_ALLOW_PRIVATE_TARGETS=true/);
     await expect(resolveWebhookHost('localhost', true)).resolves.toEqual(expect.arrayContaining([expect.objectContaining({ address: expect.any(String) })]));
   });
 

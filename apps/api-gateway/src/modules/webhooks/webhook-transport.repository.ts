@@ -1,10 +1,10 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { LookupAddress } from 'node:dns';
-import { isIP, type LookupFunction } from 'node:net';
+import { isIP } from 'node:net';
 import { Agent, request } from 'undici';
 import { WEBHOOK_RESPONSE_EXCERPT_BYTES } from '@sandbox/contracts';
-import { hostOf, resolveWebhookHost } from './webhook-target.policy';
+import { hostOf } from '@sandbox/shared';
+import { resolveWebhookHost, webhookLookup } from './webhook-target.policy';
 
 export interface WebhookResponse {
   statusCode: number;
@@ -28,7 +28,7 @@ export class WebhookTransportRepository implements OnModuleDestroy {
     this.allowPrivate = config.getOrThrow<string>('WEBHOOK_ALLOW_PRIVATE_TARGETS') === 'true';
     this.timeoutMs = config.getOrThrow<number>('WEBHOOK_TIMEOUT_MS');
     this.agent = new Agent({
-      connect: { lookup: this.checkedLookup, timeout: this.timeoutMs },
+      connect: { lookup: webhookLookup(this.allowPrivate), timeout: this.timeoutMs },
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
     });
@@ -58,21 +58,4 @@ export class WebhookTransportRepository implements OnModuleDestroy {
     }
     return { statusCode: response.statusCode, excerpt: Buffer.concat(chunks).subarray(0, WEBHOOK_RESPONSE_EXCERPT_BYTES).toString('utf8') };
   }
-
-  /** net's lookup contract, answered from the checked resolution only. */
-  private readonly checkedLookup: LookupFunction = (hostname, options, callback) => {
-    resolveWebhookHost(hostname, this.allowPrivate).then(
-      (resolved) => {
-        const addresses: LookupAddress[] = options.family ? resolved.filter((entry) => entry.family === options.family) : resolved;
-        if (addresses.length === 0) {
-          callback(Object.assign(new Error(`Webhook URL host ${hostname} has no address of the requested family`), { code: 'ENOTFOUND' }), '', 0);
-        } else if (options.all) {
-          callback(null, addresses);
-        } else {
-          callback(null, addresses[0].address, addresses[0].family);
-        }
-      },
-      (error: Error) => callback(error, '', 0),
-    );
-  };
 }

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { isWebhookEventPattern, WEBHOOK_MAX_PER_USER, WebhookErrors } from '@sandbox/contracts';
-import { DomainException } from '@sandbox/shared';
+import { DomainException, hostOf } from '@sandbox/shared';
 import type { AuthenticatedUser } from '../auth/auth.types';
 import type { CreateWebhookInput } from './dto/webhook.inputs';
-import { hostOf, resolveWebhookHost } from './webhook-target.policy';
+import { resolveWebhookHost } from './webhook-target.policy';
 import { WebhookSecretsService } from './webhook-secrets.service';
 import { WebhookDeliveryRecord, WebhookRecord, WebhooksRepository } from './webhooks.repository';
 

@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { AgentMcpServer } from '@sandbox/contracts';
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { AgentMcpServer, mcpTargetRefusal } from '@sandbox/contracts';
+import { hostOf, publicHostLookup, resolvePublicHost, TargetRefusedError } from '@sandbox/shared';
 import { WorkerConfig } from '../../config/worker-config';
 import { ToolOutcome } from './sandbox-tools';
 import { JsonSchema, ToolSpec } from './tool-call.normalizer';
@@ -78,15 +81,48 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
 /**
  * MCP clients over Streamable HTTP: one client per server for one step, its tools listed once and
  * offered to the model as `mcp__<server>__<tool>`. Headers given for a server go only to that server.
+ * The servers are the pipeline's, called from the worker's network, so they get the webhooks' target
+ * rule (libs/shared public-targets): unless MCP_ALLOW_PRIVATE_TARGETS, the host is checked before
+ * connecting, and every connection goes through an Agent whose lookup answers checked public
+ * addresses only (a name re-pointed at a private address after the check is refused too).
  */
 @Injectable()
-export class McpToolsRepository {
+export class McpToolsRepository implements OnModuleDestroy {
   private readonly logger = new Logger(McpToolsRepository.name);
+  private readonly allowPrivate: boolean;
+  private readonly agent: Agent;
+  private readonly fetch: FetchLike;
 
-  constructor(private readonly config: WorkerConfig) {}
+  constructor(private readonly config: WorkerConfig) {
+    this.allowPrivate = config.get('MCP_ALLOW_PRIVATE_TARGETS') === 'true';
+    this.agent = new Agent({
+      connect: { lookup: publicHostLookup(this.allowPrivate, (refused) => new McpServerError(refused.message)), timeout: config.get('AGENT_MCP_TIMEOUT_MS') },
+      // A server's SSE stream may stay idle for long; each request is bounded by the SDK's timeout.
+      bodyTimeout: 0,
+    });
+    // undici's fetch with the checking Agent; its Response is the WHATWG one the SDK reads.
+    this.fetch = ((url: string | URL, init?: Parameters<typeof undiciFetch>[1]) => undiciFetch(url, { ...init, dispatcher: this.agent })) as unknown as FetchLike;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.agent.close();
+  }
+
+  /** Throws McpServerError when the server's host is not a public address (checked unless allowed). */
+  private async checkTarget(server: AgentMcpServer): Promise<void> {
+    if (this.allowPrivate) return;
+    const host = hostOf(new URL(server.url));
+    try {
+      await resolvePublicHost(host, false);
+    } catch (error) {
+      if (error instanceof TargetRefusedError) throw new McpServerError(mcpTargetRefusal(server.name, host, error.address));
+      throw error;
+    }
+  }
 
   async open(servers: AgentMcpServer[], signal: AbortSignal): Promise<McpToolset> {
     const timeout = this.config.get('AGENT_MCP_TIMEOUT_MS');
+    for (const server of servers) await this.checkTarget(server);
     const clients: Client[] = [];
     const routes = new Map<string, { client: Client; tool: string }>();
     const tools: ToolSpec[] = [];
@@ -96,7 +132,7 @@ export class McpToolsRepository {
     try {
       for (const server of servers) {
         const client = new Client({ name: 'sandbox-agent', version: '1.0.0' });
-        const transport = new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers: server.headers ?? {}, redirect: 'error' } });
+        const transport = new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers: server.headers ?? {}, redirect: 'error' }, fetch: this.fetch });
         try {
           await client.connect(transport, { signal, timeout });
           clients.push(client);
