@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 const version = "1"
@@ -84,4 +85,17 @@ func shieldFromSignals() {
 		for range ch {
 		}
 	}()
+	// Signals 32 and 34 are reserved by C libraries (glibc's SIGCANCEL, musl's SIGSYNCCALL): the Go
+	// runtime installs no handler and refuses to relay them, and a burst of other signals let a
+	// `kill -34 1` end the agent (measured). Ignored instead; children inherit SIG_IGN for these two
+	// (their C library installs its own handler where it uses them).
+	for _, sig := range []uintptr{32, 34} {
+		act := struct {
+			handler  uintptr
+			flags    uint64
+			restorer uintptr
+			mask     uint64
+		}{handler: 1 /* SIG_IGN */}
+		syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, sig, uintptr(unsafe.Pointer(&act)), 0, 8, 0, 0)
+	}
 }

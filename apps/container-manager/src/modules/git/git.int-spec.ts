@@ -143,6 +143,11 @@ describe(GitService.name, () => {
       GIT_AUTOCOMMIT_DEBOUNCE_MS: '300',
       GIT_AUTOCOMMIT_MAX_WAIT_MS: '10000',
       GIT_DIFF_MAX_BYTES: '4096',
+      // These tests write "as the sandbox would" from the host, then take explicit checkpoints: the
+      // sandbox agent's watch would turn those writes into auto-checkpoints racing the explicit ones.
+      // Sandboxes without the agent keep git's behaviour alone under test (the watch feeding
+      // auto-checkpoints is tested in files-watch.int-spec.ts).
+      SANDBOX_AGENT_BINARY: '',
       LOG_LEVEL: 'silent',
     });
   }, 60_000);
