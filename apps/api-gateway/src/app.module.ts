@@ -7,6 +7,7 @@ import { GatewayEnvironment } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { BrowserModule } from './modules/browser/browser.module';
+import { ConnectModule } from './modules/connect/connect.module';
 import { GatewayGraphQLModule } from './modules/graphql/graphql.module';
 import { GatewayHealthChecks } from './modules/health/gateway-health.checks';
 import { McpModule } from './modules/mcp/mcp.module';
@@ -40,6 +41,7 @@ export class AppModule {
         TasksModule,
         McpModule,
         RunsModule,
+        ConnectModule,
         WebhooksModule,
         HealthModule.register({ checks: GatewayHealthChecks }),
       ],

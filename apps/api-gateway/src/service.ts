@@ -2,6 +2,7 @@ import { ConfigService } from '@nestjs/config';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { ServiceDescription } from '@sandbox/shared';
 import { configureBrowserAccess } from './modules/browser/browser-access';
+import { mountConnect } from './modules/connect/mount-connect';
 import { mountConsole } from './modules/console/console-static';
 
 /** JSON bodies up to this size: GraphQL writeFile carries file content (base64 of up to 8 MiB). */
@@ -15,6 +16,8 @@ export const API_GATEWAY_SERVICE: ServiceDescription = {
   configure: (app: NestExpressApplication) => {
     // CORS and the GraphQL explorer, ahead of Apollo (docs/frontend.md).
     configureBrowserAccess(app);
+    // The Connect services at /connect, ahead of Nest's routes (docs/runs.md, Connect).
+    mountConnect(app);
     // The web console's static files (docs/developer-surface.md).
     mountConsole(app, app.get(ConfigService).getOrThrow<string>('CONSOLE_DIR'));
   },

@@ -133,4 +133,15 @@ export class GatewayEnvironment extends BaseEnvironment {
   @Min(1, { message: 'RUN_TASK_MAX_ATTEMPTS must be at least 1' })
   @Max(20, { message: 'RUN_TASK_MAX_ATTEMPTS must be at most 20' })
   RUN_TASK_MAX_ATTEMPTS = 3;
+
+  /**
+   * Port of the h2c (HTTP/2 cleartext) listener that serves the Connect services with the gRPC protocol
+   * too, on HOST (docs/runs.md, Connect); 0 (the default) leaves it off. Connect and gRPC-Web need no
+   * listener of their own: they are served at /connect on PORT.
+   */
+  @Type(() => Number)
+  @IsInt({ message: 'CONNECT_GRPC_PORT must be an integer' })
+  @Min(0, { message: 'CONNECT_GRPC_PORT must be between 0 and 65535' })
+  @Max(65535, { message: 'CONNECT_GRPC_PORT must be between 0 and 65535' })
+  CONNECT_GRPC_PORT = 0;
 }
