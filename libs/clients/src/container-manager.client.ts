@@ -1,5 +1,10 @@
 import {
   CheckpointPage,
+  CommandExitEvent,
+  CommandInfo,
+  CommandList,
+  CommandOutputEvent,
+  CommandSignal,
   CommitRequest,
   CommitResponse,
   CreateSandboxRequest,
@@ -22,6 +27,8 @@ import {
   SandboxSession,
   SessionUsage,
   SandboxSessionList,
+  StartCommandRequest,
+  StartCommandResponse,
   Template,
   TemplateList,
 } from '@sandbox/contracts';
@@ -143,6 +150,63 @@ export class ContainerManagerClient extends ServiceHttpClient {
 
   deleteFile(id: string, path: string): Promise<unknown> {
     return this.delete(ManagerRoutes.files(id), { query: { path } });
+  }
+
+  /** Starts a background command (docs/api.md, container-manager: commands). */
+  startCommand(id: string, body: StartCommandRequest): Promise<StartCommandResponse> {
+    return this.post(ManagerRoutes.commands(id), body);
+  }
+
+  listCommands(id: string): Promise<CommandList> {
+    return this.get(ManagerRoutes.commands(id));
+  }
+
+  getCommand(id: string, commandId: string): Promise<CommandInfo> {
+    return this.get(ManagerRoutes.command(id, commandId));
+  }
+
+  /** Writes to the command's stdin; `eof` closes it afterwards. */
+  sendCommandInput(id: string, commandId: string, data: Buffer, options: { eof?: boolean } = {}): Promise<{ bytes: number }> {
+    return this.post(ManagerRoutes.commandInput(id, commandId), data, { query: { eof: options.eof ? 'true' : undefined } });
+  }
+
+  signalCommand(id: string, commandId: string, signal: CommandSignal): Promise<{ commandId: string; signal: CommandSignal }> {
+    return this.post(ManagerRoutes.commandSignal(id, commandId), { signal });
+  }
+
+  /**
+   * Follows a command's output from `from` (0: the start, replayed): `onOutput` gets each event with the
+   * offset after it (pass it back as `from` to resume); resolves with the exit. Aborting `signal` stops following.
+   */
+  async followCommandOutput(
+    id: string,
+    commandId: string,
+    options: { from?: number; signal?: AbortSignal; onOutput: (event: CommandOutputEvent, offset: number) => void },
+  ): Promise<CommandExitEvent> {
+    const response = await this.stream('GET', ManagerRoutes.commandOutput(id, commandId), {
+      query: { from: options.from },
+      signal: options.signal,
+      headers: { accept: 'text/event-stream' },
+      // Between two chunks at most (the manager sends a keep-alive comment every 15 s).
+      timeoutMs: 60_000,
+    });
+    let buffer = '';
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      buffer += chunk.toString('utf8');
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const lines = buffer.slice(0, end).split('\n');
+        buffer = buffer.slice(end + 2);
+        const data = lines.find((line) => line.startsWith('data:'))?.slice(5).trimStart();
+        if (!data) continue;
+        const event = lines.find((line) => line.startsWith('event:'))?.slice(6).trim() ?? 'message';
+        if (event === 'exit') return JSON.parse(data) as CommandExitEvent;
+        if (event !== 'message') continue;
+        const id = Number(lines.find((line) => line.startsWith('id:'))?.slice(3).trim() ?? NaN);
+        options.onOutput(JSON.parse(data) as CommandOutputEvent, id);
+      }
+    }
+    throw new Error(`${this.serviceName} ended the command output without an exit`);
   }
 
   commit(id: string, body: CommitRequest = {}): Promise<CommitResponse> {

@@ -153,6 +153,46 @@ describe(CommandsController.name, () => {
     expect(await sleeps()).toBe(0); // the background sleep got it too
   });
 
+  it('should be driven through the typed client: start, input, follow with resume, signal, list', async () => {
+    const { commandId } = await m.client.startCommand(id, { command: 'read a; echo "a=$a"; read b; echo "b=$b"; sleep 100' });
+    await m.client.sendCommandInput(id, commandId, Buffer.from('1\n'));
+    const seen: string[] = [];
+    let offset = 0;
+    const controller = new AbortController();
+    const following = m.client
+      .followCommandOutput(id, commandId, {
+        signal: controller.signal,
+        onOutput: (event, after) => {
+          seen.push(event.text ?? '');
+          offset = after;
+          if (seen.join('') === 'a=1\n') controller.abort();
+        },
+      })
+      .catch((error: unknown) => error);
+    await following;
+    await m.client.sendCommandInput(id, commandId, Buffer.from('2\n'), { eof: true });
+    // Resumed where the first reader left: only what came after.
+    const rest: string[] = [];
+    const again = new AbortController();
+    await m.client
+      .followCommandOutput(id, commandId, {
+        from: offset,
+        signal: again.signal,
+        onOutput: (event, after) => {
+          rest.push(event.text ?? '');
+          offset = after;
+          if (rest.join('') === 'b=2\n') again.abort();
+        },
+      })
+      .catch((error: unknown) => error);
+    expect([seen.join(''), rest.join('')]).toEqual(['a=1\n', 'b=2\n']);
+    await m.client.signalCommand(id, commandId, 'SIGKILL');
+    const exit = await m.client.followCommandOutput(id, commandId, { from: offset, onOutput: () => undefined });
+    expect(exit).toEqual({ status: 'killed', exitCode: null, signal: 'SIGKILL' });
+    expect((await m.client.getCommand(id, commandId)).status).toBe('killed');
+    expect((await m.client.listCommands(id)).commands.some((c) => c.commandId === commandId)).toBe(true);
+  });
+
   it('should answer 400 for bad bodies, 404 for unknown commands, 404 for an unknown session', async () => {
     expect((await m.call('POST', base, { command: '' })).status).toBe(400);
     expect((await m.call('POST', base, { command: 'true', cwd: '../etc' })).json).toEqual({ statusCode: 400, message: 'cwd must be inside the workspace' });
