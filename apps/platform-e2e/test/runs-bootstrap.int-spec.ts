@@ -26,8 +26,11 @@ describe('runs: bootstrap from a repository', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await platform.stop();
-    await git.destroy();
+    try {
+      await platform.stop();
+    } finally {
+      await git.destroy();
+    }
   });
 
   const initRun = (input: Record<string, unknown>) =>

@@ -142,7 +142,13 @@ http.createServer((req, res) => {
   });
   cgi.stdout.on('end', () => res.end());
 }).listen(80, '0.0.0.0', () => console.log('listening'));`;
-    const child = spawn('ip', ['netns', 'exec', this.namespace, process.execPath, '-e', source, this.root, this.token, this.authLog], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // Its stderr is piped, not inherited: a server left running must not hold the test runner's output open.
+    const child = spawn('ip', ['netns', 'exec', this.namespace, process.execPath, '-e', source, this.root, this.token, this.authLog], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stderr.on('data', (data: Buffer) => process.stderr.write(data));
+    // Whatever happens to the test (a timed-out afterAll included), the server dies with this process.
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.off('exit', killOnExit));
     this.server = child;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('git http server did not start within 5 s')), 5000);
