@@ -306,6 +306,46 @@ describe(RunsResolver.name, () => {
       expect((await submit(alice.key, sessionId, 'x', runId)).errors?.[0].message).toBe(`Run ${runId} is not the active run of session ${sessionId}`);
     });
 
+    it("should start a continuation from the session's latest conversation, bounded, with the input as the next user message", async () => {
+      const { sessionId, runId } = await newRun();
+      await claim(runId);
+      await finish(runId, { attempt: 1, status: 'SUCCEEDED' });
+      // No conversation yet: a fresh one.
+      const fresh = await submit(alice.key, sessionId, 'Add a README');
+      const freshId = fresh.data?.submitRunInput.id as string;
+      expect((await claim(freshId)).body?.state).toEqual({ stepIndex: 0, outputs: {} });
+      const big = 'x'.repeat(150_000);
+      const conversation = [
+        { role: 'system', content: 'You are an agent.' },
+        { role: 'user', content: `old turn ${big}` },
+        { role: 'assistant', content: 'old answer' },
+        { role: 'user', content: `middle turn ${big}` },
+        { role: 'assistant', content: 'middle answer' },
+        { role: 'user', content: 'Add a README' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'write_file', arguments: '{"path":"README.md","content":"hi"}' } }] },
+        { role: 'tool', tool_call_id: 'c1', content: 'written' },
+        { role: 'assistant', content: 'Added README.md.' },
+      ];
+      await finish(freshId, { attempt: 1, status: 'SUCCEEDED', state: { stepIndex: 1, outputs: {}, transcript: null, conversation } });
+      // A run without a conversation in between does not lose it.
+      const tests = await startRun(alice.key, sessionId, 'test');
+      await claim(tests.data?.startRun.id as string);
+      await finish(tests.data?.startRun.id as string, { attempt: 1, status: 'SUCCEEDED' });
+
+      const next = await submit(alice.key, sessionId, 'now add tests');
+      expect(next.data?.submitRunInput).toMatchObject({ pipeline: 'plan', parentRunId: tests.data?.startRun.id, input: 'now add tests' });
+      const claimed = await claim(next.data?.submitRunInput.id as string);
+      // The oldest turn is dropped to stay within 256 KiB; the system prompt and whole later turns stay.
+      expect(claimed.body?.state).toEqual({ stepIndex: 0, outputs: {}, transcript: [conversation[0], ...conversation.slice(3)], answer: 'now add tests' });
+
+      // A conversation left on a question (the run was cancelled while waiting) is carried too: the input answers it.
+      const asking = [...conversation.slice(5), { role: 'assistant', content: null, tool_calls: [{ id: 'q1', type: 'function', function: { name: 'ask_user', arguments: '{"question":"Which framework?"}' } }] }];
+      await finish(next.data?.submitRunInput.id as string, { attempt: 1, status: 'AWAITING_INPUT', question: 'Which framework?', state: { stepIndex: 0, outputs: {}, transcript: asking } });
+      await cancel(alice.key, next.data?.submitRunInput.id as string);
+      const after = await submit(alice.key, sessionId, 'jest');
+      expect((await claim(after.data?.submitRunInput.id as string)).body?.state).toEqual({ stepIndex: 0, outputs: {}, transcript: asking, answer: 'jest' });
+    });
+
     it('should cancel with one terminal ERROR event and refuse the worker afterwards', async () => {
       const { runId } = await newRun();
       await claim(runId);

@@ -103,3 +103,43 @@ export interface AgentStepResult {
   /** Model calls made by this call of the step. */
   turns: number;
 }
+
+/** Bytes (as JSON) of the earlier conversation a continuation run carries over, at most. */
+export const CONTINUATION_TRANSCRIPT_MAX_BYTES = 262_144;
+
+const jsonBytes = (value: unknown): number => new TextEncoder().encode(JSON.stringify(value)).length;
+
+/**
+ * An earlier conversation cut to at most `maxBytes` (as JSON) for a continuation: the system prompt
+ * is kept, then the most recent whole turns that fit (a turn starts at a user message and holds the
+ * assistant's answers and tool results up to the next one), so no tool result is kept without the call
+ * it answers. The oldest turns are dropped first; when even the latest turn does not fit, only the
+ * system prompt is carried. Null when `messages` is not a list of chat messages (start afresh).
+ */
+export function boundConversation(messages: unknown, maxBytes: number): ChatMessage[] | null {
+  if (!Array.isArray(messages) || messages.length === 0 || !messages.every(isChatMessageShape)) return null;
+  const all = messages;
+  const head = all[0].role === 'system' ? [all[0]] : [];
+  const turns: ChatMessage[][] = [];
+  for (const message of all.slice(head.length)) {
+    if (message.role === 'user' || turns.length === 0) turns.push([message]);
+    else turns[turns.length - 1].push(message);
+  }
+  let size = jsonBytes(head);
+  const kept: ChatMessage[][] = [];
+  for (const turn of turns.reverse()) {
+    // Each message adds its JSON and a comma to the array's.
+    const bytes = turn.reduce((sum, message) => sum + jsonBytes(message) + 1, 0);
+    if (size + bytes > maxBytes) break;
+    size += bytes;
+    kept.unshift(turn);
+  }
+  return [...head, ...kept.flat()];
+}
+
+function isChatMessageShape(value: unknown): value is ChatMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const { role, content } = value as { role?: unknown; content?: unknown };
+  if (role === 'assistant') return typeof content === 'string' || content === null;
+  return (role === 'system' || role === 'user' || role === 'tool') && typeof content === 'string';
+}

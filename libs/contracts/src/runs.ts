@@ -149,6 +149,11 @@ export interface RunState {
   answer?: string | null;
   /** The agent step's conversation, kept so a resume continues where it stopped. */
   transcript?: unknown[] | null;
+  /**
+   * The conversation of the last agent step that finished (its transcript, kept when the step's own
+   * is cleared): what a continuation of the session's conversation carries on (docs/runs.md).
+   */
+  conversation?: unknown[] | null;
 }
 
 /** What `POST /api/internal/runs/:id/claim` answers the worker. */

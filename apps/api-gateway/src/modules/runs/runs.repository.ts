@@ -37,6 +37,8 @@ export interface NewRun {
   input: unknown;
   steps: PipelineStep[];
   tokenSealed: string | null;
+  /** The starting cursor; the first step with nothing done when absent. */
+  state?: RunState;
 }
 
 export interface PipelineRecord {
@@ -81,8 +83,14 @@ export class RunsRepository {
   /** Inserts a QUEUED run; null when the session already has an active run (the partial unique index). */
   async insert(run: NewRun): Promise<RunRecord | null> {
     try {
+      const { state, ...fields } = run;
       const row = await this.prisma.run.create({
-        data: { ...run, input: json(run.input), steps: run.steps as unknown as Prisma.InputJsonValue, state: { stepIndex: 0, outputs: {} } },
+        data: {
+          ...fields,
+          input: json(run.input),
+          steps: run.steps as unknown as Prisma.InputJsonValue,
+          state: (state ?? { stepIndex: 0, outputs: {} }) as unknown as Prisma.InputJsonValue,
+        },
       });
       return toRecord(row);
     } catch (error) {
@@ -109,6 +117,22 @@ export class RunsRepository {
   async latest(sessionId: string): Promise<RunRecord | null> {
     const row = await this.prisma.run.findFirst({ where: { sessionId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
     return row && toRecord(row);
+  }
+
+  /**
+   * The agent conversation of the session's most recent run that has one: the transcript of an agent
+   * step it stopped in (failed, cancelled, waiting), else the conversation of its last finished one.
+   */
+  async latestConversation(sessionId: string): Promise<unknown[] | null> {
+    const rows = await this.prisma.$queryRaw<{ conversation: unknown }[]>`
+      SELECT CASE WHEN jsonb_typeof(state->'transcript') = 'array' THEN state->'transcript' ELSE state->'conversation' END AS conversation
+      FROM runs
+      WHERE session_id = ${sessionId}::uuid
+        AND (jsonb_typeof(state->'transcript') = 'array' OR jsonb_typeof(state->'conversation') = 'array')
+      ORDER BY created_at DESC, id DESC
+      LIMIT 1`;
+    const conversation = rows[0]?.conversation;
+    return Array.isArray(conversation) ? conversation : null;
   }
 
   async list(sessionId: string, limit: number, offset: number): Promise<{ runs: RunRecord[]; total: number }> {

@@ -4,8 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { WorkerClient } from '@sandbox/clients';
 import {
   ACTIVE_RUN_STATUSES,
+  boundConversation,
   checkRepositoryUrl,
   CONTINUATION_PIPELINE,
+  CONTINUATION_TRANSCRIPT_MAX_BYTES,
   DEFAULT_INIT_PIPELINE,
   isTerminalRunStatus,
   isValidRef,
@@ -17,6 +19,7 @@ import {
   RunFinishRequest,
   RunFinishResult,
   RunMessages,
+  RunState,
   RunStatus,
   RunStateUpdate,
   TaskType,
@@ -98,7 +101,19 @@ export class RunsService {
     }
     if (latest && ACTIVE_RUN_STATUSES.includes(latest.status)) throw DomainException.conflict(RunMessages.activeRunExists(sessionId, latest.id));
     const steps = await this.pipelines.resolve(user, CONTINUATION_PIPELINE);
-    return this.start(session, CONTINUATION_PIPELINE, steps, input, latest?.id ?? null);
+    return this.start(session, CONTINUATION_PIPELINE, steps, input, latest?.id ?? null, undefined, await this.continuationState(sessionId, input));
+  }
+
+  /**
+   * A continuation's agent step goes on with the session's conversation (its earlier turns, bounded
+   * to CONTINUATION_TRANSCRIPT_MAX_BYTES by dropping the oldest) and the new input as the user's next
+   * message (given as the answer, which also answers a question the conversation was left on).
+   * Undefined, i.e. a fresh conversation, when the session has none yet.
+   */
+  private async continuationState(sessionId: string, input: string): Promise<RunState | undefined> {
+    const carried = boundConversation(await this.runs.latestConversation(sessionId), CONTINUATION_TRANSCRIPT_MAX_BYTES);
+    if (!carried) return undefined;
+    return { stepIndex: 0, outputs: {}, transcript: carried, answer: input };
   }
 
   /** CANCELLED with its terminal ERROR event at once; the worker's task is cancelled, which kills the command in flight. */
@@ -278,7 +293,15 @@ export class RunsService {
     }
   }
 
-  private async start(session: SessionRecord, pipeline: string, steps: RunRecord['steps'], input: unknown, parentRunId: string | null, token?: string): Promise<RunRecord> {
+  private async start(
+    session: SessionRecord,
+    pipeline: string,
+    steps: RunRecord['steps'],
+    input: unknown,
+    parentRunId: string | null,
+    token?: string,
+    state?: RunState,
+  ): Promise<RunRecord> {
     if (input !== undefined && input !== null && Buffer.byteLength(JSON.stringify(input)) > MAX_INPUT_BYTES) {
       throw DomainException.badRequest(`input must be at most ${MAX_INPUT_BYTES} bytes as JSON`);
     }
@@ -291,6 +314,7 @@ export class RunsService {
       input: input ?? null,
       steps,
       tokenSealed: token ? this.tokens.seal(token) : null,
+      state,
     });
     if (!run) {
       const active = await this.runs.active(session.id);

@@ -89,6 +89,8 @@ export class RunExecutor {
       state.outputs[name] = outcome.output;
       state.stepIndex = index + 1;
       state.answer = null;
+      // The finished conversation stays with the run: a continuation of the session carries it on.
+      if (step.kind === 'agent' && state.transcript) state.conversation = state.transcript;
       state.transcript = null;
       await reporter.saveState({ state });
     }

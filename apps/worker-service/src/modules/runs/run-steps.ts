@@ -228,6 +228,8 @@ export class RunSteps {
       },
       saveTranscript: async (transcript) => {
         context.state.transcript = transcript;
+        // The answer is in the transcript now: a retried attempt must not add it a second time.
+        context.state.answer = null;
         await context.reporter.saveState({ state: context.state });
       },
     });
