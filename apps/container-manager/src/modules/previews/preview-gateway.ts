@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import { PinoLogger } from 'nestjs-pino';
 import { INTERNAL_KEY_HEADER } from '@sandbox/contracts';
 import { DomainException, matchesAnyKey, parseInternalKeys, requestIdOf } from '@sandbox/shared';
 import { SessionActivity } from '../sessions/session-activity';
@@ -120,12 +121,22 @@ export class PreviewGateway {
     const { sessionId, port } = admission;
     this.activity.touch(sessionId);
     this.usage.countPreviewRequest(sessionId, port);
-    const requestId = requestIdOf(req);
-    if (!res) return void this.logger.log({ requestId, sessionId, port, method: req.method, upgrade: true }, 'preview upgrade');
-    const started = performance.now();
-    res.once('close', () =>
-      this.logger.log({ requestId, sessionId, port, method: req.method, status: res.statusCode, durationMs: Math.round(performance.now() - started) }, 'preview request'),
-    );
+    // The hot path builds no log line that the level would drop.
+    const logging = PinoLogger.root?.isLevelEnabled('info') ?? true;
+    if (!res) {
+      if (logging) this.logger.log({ requestId: requestIdOf(req), sessionId, port, method: req.method, upgrade: true }, 'preview upgrade');
+      return;
+    }
+    const started = logging ? performance.now() : 0;
+    // A response still streaming (a long poll, server-sent events) keeps the session from being paused under it.
+    this.activity.hold(sessionId);
+    res.once('close', () => {
+      this.activity.release(sessionId);
+      if (logging) {
+        const durationMs = Math.round(performance.now() - started);
+        this.logger.log({ requestId: requestIdOf(req), sessionId, port, method: req.method, status: res.statusCode, durationMs }, 'preview request');
+      }
+    });
   }
 
   private forward(req: IncomingMessage, res: ServerResponse, target: PreviewTarget, admission: Admission & { kind: 'forward' }): void {
@@ -152,6 +163,8 @@ export class PreviewGateway {
       return true;
     }
     this.track(req, null, admission);
+    // What the browser sends over the socket is activity too (an open socket alone, such as a dev server's reload channel, is not).
+    socket.on('data', () => this.activity.touch(admission.sessionId));
     this.sessions
       .resumeIfPaused(admission.sessionId)
       .then(() => this.previews.target(admission.record))

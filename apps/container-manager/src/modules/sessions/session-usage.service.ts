@@ -40,7 +40,8 @@ export class SessionUsageService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SessionUsageService.name);
   private readonly cache = new Map<string, { at: number; usage: Promise<SessionUsage> }>();
   private readonly cpuSamples = new Map<string, CpuSample>();
-  private readonly previewPorts = new Map<string, Set<number>>();
+  /** The counter's series of each session and port, kept so the hot path does not hash labels. */
+  private readonly previewSeries = new Map<string, Map<number, { inc(): void }>>();
   private readonly gauges: Record<Metric, Gauge<'session_id'>>;
   private readonly previewRequests: Counter<'session_id' | 'port'>;
   private scrape: Promise<SessionUsage[]> | undefined;
@@ -102,10 +103,11 @@ export class SessionUsageService implements OnModuleInit, OnModuleDestroy {
 
   /** Counts one proxied preview request (the hot path: a counter increment, no I/O). */
   countPreviewRequest(sessionId: string, port: number): void {
-    let ports = this.previewPorts.get(sessionId);
-    if (!ports) this.previewPorts.set(sessionId, (ports = new Set()));
-    ports.add(port);
-    this.previewRequests.inc({ session_id: sessionId, port: String(port) });
+    let ports = this.previewSeries.get(sessionId);
+    if (!ports) this.previewSeries.set(sessionId, (ports = new Map<number, { inc(): void }>()));
+    let series = ports.get(port);
+    if (!series) ports.set(port, (series = this.previewRequests.labels({ session_id: sessionId, port: String(port) })));
+    series.inc();
   }
 
   private async read(session: SessionRecord): Promise<SessionUsage> {
@@ -155,7 +157,7 @@ export class SessionUsageService implements OnModuleInit, OnModuleDestroy {
     this.cache.delete(sessionId);
     this.cpuSamples.delete(sessionId);
     for (const gauge of Object.values(this.gauges)) gauge.remove({ session_id: sessionId });
-    for (const port of this.previewPorts.get(sessionId) ?? []) this.previewRequests.remove({ session_id: sessionId, port: String(port) });
-    this.previewPorts.delete(sessionId);
+    for (const port of this.previewSeries.get(sessionId)?.keys() ?? []) this.previewRequests.remove({ session_id: sessionId, port: String(port) });
+    this.previewSeries.delete(sessionId);
   }
 }

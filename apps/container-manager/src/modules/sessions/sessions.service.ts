@@ -131,8 +131,9 @@ export class SessionsService {
     return this.state.exclusive(id, async () => {
       const session = this.sessions.find(id);
       if (!session || !stillDue(session)) return false;
-      if (action === 'pause') await this.pauseLocked(id);
-      else await this.stopLocked(id);
+      if (action === 'stop') await this.stopLocked(id);
+      // A request that came in while the container was being frozen wins: it is thawed at once.
+      else if ((await this.pauseLocked(id, () => this.activity.busy(id))).status !== SandboxStatus.Paused) return false;
       return true;
     });
   }
@@ -258,13 +259,18 @@ export class SessionsService {
     return this.state.transition(id, SandboxStatus.Stopped);
   }
 
-  private async pauseLocked(id: string): Promise<SessionRecord> {
+  /** `abandon`: asked once the container is frozen; true thaws it again and leaves the session running. */
+  private async pauseLocked(id: string, abandon?: () => boolean): Promise<SessionRecord> {
     const session = this.require(id);
     if (session.status === SandboxStatus.Paused) return session;
     if (session.status !== SandboxStatus.Running || !session.containerId) throw SessionErrors.busy(id, session.status);
     // False: the container does not run (it died; the container monitor reports it) or is frozen already.
     if (!(await this.docker.pauseContainer(session.containerId)) && !(await this.docker.containerExit(session.containerId))?.paused) {
       throw SessionErrors.notRunning(id, session.status);
+    }
+    if (abandon?.()) {
+      await this.docker.unpauseContainer(session.containerId);
+      return session;
     }
     return this.state.transition(id, SandboxStatus.Paused);
   }
