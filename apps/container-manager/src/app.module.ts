@@ -15,6 +15,7 @@ import { PreviewsModule } from './modules/previews/previews.module';
 import { SandboxAgentModule } from './modules/sandbox-agent/sandbox-agent.module';
 import { SESSION_MIGRATIONS, SessionsModule } from './modules/sessions/sessions.module';
 import { TEMPLATE_MIGRATIONS } from './modules/templates/templates.module';
+import { TerminalModule } from './modules/terminal/terminal.module';
 
 @Module({})
 export class AppModule {
@@ -34,6 +35,7 @@ export class AppModule {
         SessionsModule,
         ExecModule,
         CommandsModule,
+        TerminalModule,
         FilesModule,
         GitModule,
         PreviewsModule,

@@ -64,3 +64,47 @@ export interface FileWatchEvent {
   /** The old path of a `rename`. */
   from?: string;
 }
+
+/**
+ * The terminal WebSocket (docs/api.md, "Terminal"): a PTY running the sandbox's login shell. Binary
+ * frames carry bytes both ways; the client sends `TerminalResizeMessage` as a text frame; the server
+ * sends `TerminalExitMessage` as a text frame when the shell has ended, then closes with 1000.
+ */
+export const TerminalLimits = { minSize: 1, maxCols: 1000, maxRows: 1000, defaultCols: 80, defaultRows: 24 } as const;
+
+export const TerminalErrors = {
+  size: `cols and rows must be integers from ${TerminalLimits.minSize} to ${TerminalLimits.maxCols}`,
+  message: 'A text frame must be {"type":"resize","cols":N,"rows":N}',
+} as const;
+
+export interface TerminalResizeMessage {
+  type: 'resize';
+  cols: number;
+  rows: number;
+}
+
+export interface TerminalExitMessage {
+  type: 'exit';
+  exitCode: number | null;
+  signal: string | null;
+}
+
+/** True when `cols`/`rows` are a PTY size the platform accepts. */
+export function isTerminalSize(cols: unknown, rows: unknown): cols is number {
+  const valid = (value: unknown, max: number) => typeof value === 'number' && Number.isInteger(value) && value >= TerminalLimits.minSize && value <= max;
+  return valid(cols, TerminalLimits.maxCols) && valid(rows, TerminalLimits.maxRows);
+}
+
+/** Reads a client's text frame: a resize, or null when it is anything else. */
+export function parseTerminalMessage(text: string): TerminalResizeMessage | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const message = value as Record<string, unknown>;
+  if (message.type !== 'resize' || !isTerminalSize(message.cols, message.rows)) return null;
+  return { type: 'resize', cols: message.cols, rows: message.rows as number };
+}

@@ -35,6 +35,8 @@ export const ManagerRoutes = {
   commandOutput: (id: string, commandId: string) => `/api/internal/sessions/${enc(id)}/commands/${enc(commandId)}/output`,
   commandInput: (id: string, commandId: string) => `/api/internal/sessions/${enc(id)}/commands/${enc(commandId)}/input`,
   commandSignal: (id: string, commandId: string) => `/api/internal/sessions/${enc(id)}/commands/${enc(commandId)}/signal`,
+  /** WebSocket: the session's PTY (docs/api.md, "Terminal"). */
+  terminal: (id: string) => `/api/internal/sessions/${enc(id)}/terminal`,
   commit: (id: string) => `/api/internal/sessions/${enc(id)}/git/commit`,
   checkpoints: (id: string) => `/api/internal/sessions/${enc(id)}/git/checkpoints`,
   gitStatus: (id: string) => `/api/internal/sessions/${enc(id)}/git/status`,
