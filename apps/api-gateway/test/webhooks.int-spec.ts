@@ -5,6 +5,7 @@ import { ConfigService } from '@nestjs/config';
 import { SecretSealer } from '@sandbox/shared';
 import { Webhook } from 'standardwebhooks';
 import { WebhookTransportRepository } from '../src/modules/webhooks/webhook-transport.repository';
+import { WebhooksRepository } from '../src/modules/webhooks/webhooks.repository';
 import { WebhooksResolver } from '../src/modules/webhooks/webhooks.resolver';
 import { gql, internalPost, startGateway, TestGateway } from './support/gateway';
 
@@ -254,6 +255,114 @@ describe(WebhooksResolver.name, () => {
       ]),
     );
     for (const request of r.received) expect(verifiesByHand(hook.secret, request.headers, request.body)).toBe(true);
+  });
+
+  describe('events queued in the transaction of the change', () => {
+    /** Delivery rows of `webhookId` for `type` whose body names `id` (a session, a run, a commit). */
+    const queuedFor = async (webhookId: string, type: string, id: string): Promise<number> => {
+      const { rows } = await gateway.db.query<{ n: number }>('SELECT count(*)::int AS n FROM webhook_deliveries WHERE webhook_id = $1 AND event_type = $2 AND body LIKE $3', [webhookId, type, `%${id}%`]);
+      return rows[0].n;
+    };
+    /** The next `failures` attempts to queue deliveries fail, as a database error in that statement would. */
+    const failQueueing = (failures: number) => {
+      let left = failures;
+      const repository = gateway.app.get(WebhooksRepository);
+      const original = repository.enqueue.bind(repository);
+      return jest.spyOn(repository, 'enqueue').mockImplementation((...args: Parameters<WebhooksRepository['enqueue']>) => {
+        if (left-- > 0) return Promise.reject(new Error('injected fault: the deliveries cannot be written'));
+        return original(...args);
+      });
+    };
+
+    it('should roll a session transition back when its deliveries cannot be queued, and queue them when the notification is redelivered', async () => {
+      const user = await gateway.newUser();
+      const r = await receiver();
+      const hook = await createWebhook(user.key, r.url, ['session.*']);
+      const sessionId = await gateway.insertSession(user.userId, 'PENDING');
+      const spy = failQueueing(1);
+      try {
+        expect((await internalPost(gateway, `/api/internal/sessions/${sessionId}/start`)).status).toBe(500);
+        expect(await gateway.statusOf(sessionId)).toBe('PENDING');
+        expect(await queuedFor(hook.id, 'session.started', sessionId)).toBe(0);
+        expect((await internalPost(gateway, `/api/internal/sessions/${sessionId}/start`)).status).toBe(200);
+      } finally {
+        spy.mockRestore();
+      }
+      expect(await gateway.statusOf(sessionId)).toBe('ACTIVE');
+      expect(await queuedFor(hook.id, 'session.started', sessionId)).toBe(1);
+      await eventually(async () => r.of('session.started').length, (n) => n === 1);
+    });
+
+    it('should never leave a status change without its delivery, across many concurrent transitions with faults', async () => {
+      const user = await gateway.newUser();
+      const r = await receiver();
+      const hook = await createWebhook(user.key, r.url, ['session.started']);
+      const sessions = await Promise.all(Array.from({ length: 24 }, () => gateway.insertSession(user.userId, 'PENDING')));
+      let calls = 0;
+      const repository = gateway.app.get(WebhooksRepository);
+      const original = repository.enqueue.bind(repository);
+      // Every third attempt to queue fails: some transitions must roll back, the others commit with their row.
+      const spy = jest.spyOn(repository, 'enqueue').mockImplementation((...args: Parameters<WebhooksRepository['enqueue']>) =>
+        ++calls % 3 === 0 ? Promise.reject(new Error('injected fault')) : original(...args),
+      );
+      let answers: number[];
+      try {
+        answers = await Promise.all(sessions.map(async (id) => (await internalPost(gateway, `/api/internal/sessions/${id}/start`)).status));
+      } finally {
+        spy.mockRestore();
+      }
+      expect(answers.filter((status) => status === 500).length).toBeGreaterThan(0);
+      expect(answers.filter((status) => status === 200).length).toBeGreaterThan(0);
+      for (const [index, id] of sessions.entries()) {
+        const status = await gateway.statusOf(id);
+        expect({ id, status, queued: await queuedFor(hook.id, 'session.started', id) }).toEqual(
+          answers[index] === 200 ? { id, status: 'ACTIVE', queued: 1 } : { id, status: 'PENDING', queued: 0 },
+        );
+      }
+    });
+
+    it('should record a checkpoint and its delivery together or not at all', async () => {
+      const user = await gateway.newUser();
+      const r = await receiver();
+      const hook = await createWebhook(user.key, r.url, ['checkpoint.created']);
+      const sessionId = await gateway.insertSession(user.userId, 'ACTIVE');
+      const commitHash = randomBytes(20).toString('hex');
+      const body = { sessionId, commitHash, filesChanged: 1, messageNumber: null, description: 'fault' };
+      const spy = failQueueing(1);
+      try {
+        expect((await internalPost(gateway, '/api/internal/git-checkpoints', body)).status).toBe(500);
+        const { rows } = await gateway.db.query<{ n: number }>('SELECT count(*)::int AS n FROM git_checkpoints WHERE session_id = $1', [sessionId]);
+        expect(rows[0].n).toBe(0);
+        expect(await queuedFor(hook.id, 'checkpoint.created', commitHash)).toBe(0);
+        expect((await internalPost(gateway, '/api/internal/git-checkpoints', body)).status).toBe(201);
+      } finally {
+        spy.mockRestore();
+      }
+      expect(await queuedFor(hook.id, 'checkpoint.created', commitHash)).toBe(1);
+    });
+
+    it("should finish a run and queue its run.completed together, or leave it RUNNING for the worker's retry", async () => {
+      const user = await gateway.newUser();
+      const r = await receiver();
+      const hook = await createWebhook(user.key, r.url, ['run.*']);
+      const sessionId = await gateway.insertSession(user.userId, 'ACTIVE');
+      const runId = randomUUID();
+      await gateway.db.query(`INSERT INTO runs (id, session_id, owner_id, pipeline, steps) VALUES ($1, $2, $3, 'custom', '[]')`, [runId, sessionId, user.userId]);
+      expect((await internalPost(gateway, `/api/internal/runs/${runId}/claim`, {})).status).toBe(200);
+      const spy = failQueueing(1);
+      try {
+        expect((await internalPost(gateway, `/api/internal/runs/${runId}/finish`, { attempt: 1, status: 'SUCCEEDED' })).status).toBe(500);
+        const { rows } = await gateway.db.query<{ status: string; last_seq: number }>('SELECT status, last_seq FROM runs WHERE id = $1', [runId]);
+        expect(rows[0]).toEqual({ status: 'RUNNING', last_seq: 0 });
+        expect(await queuedFor(hook.id, 'run.completed', runId)).toBe(0);
+        expect((await internalPost(gateway, `/api/internal/runs/${runId}/finish`, { attempt: 1, status: 'SUCCEEDED' })).status).toBe(200);
+      } finally {
+        spy.mockRestore();
+      }
+      expect(await queuedFor(hook.id, 'run.completed', runId)).toBe(1);
+      const { rows } = await gateway.db.query<{ type: string }>('SELECT type FROM run_events WHERE run_id = $1', [runId]);
+      expect(rows).toEqual([{ type: 'COMPLETE' }]);
+    });
   });
 
   it('should leave deliveries it cannot sign (secret sealed under a key it does not hold) to gateways that hold that key', async () => {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ACTIVE_RUN_STATUSES, NewRunEvent, PipelineStep, RunEvent, RunEventType, RunState, RunStatus } from '@sandbox/contracts';
 import { PrismaService } from '../../database/prisma.service';
+import type { Transaction } from '../../database/transaction';
 import { Prisma, RunStatus as DbRunStatus } from '../../generated/prisma/client';
 
 export interface RunRecord {
@@ -211,6 +212,8 @@ export class RunsRepository {
    * One status change and the event that tells it, in one transaction: the run moves from one of
    * `from` (and, when given, only under `attempt`) to `to`, and the event gets the next seq.
    * Terminal targets also drop the token and set finishedAt. Null when the run was not in `from`.
+   * `withChange` runs in the same transaction (the webhook deliveries of the change); a throw there
+   * rolls the whole change back.
    */
   async transition(
     runId: string,
@@ -225,6 +228,7 @@ export class RunsRepository {
       resultCheckpoint?: string;
       terminal: boolean;
     },
+    withChange: (tx: Transaction, run: RunRecord) => Promise<void> = () => Promise.resolve(),
   ): Promise<RunRecord | null> {
     return this.prisma.$transaction(async (tx) => {
       const now = new Date();
@@ -246,8 +250,10 @@ export class RunsRepository {
       await tx.runEvent.create({
         data: { runId, seq: row.lastSeq, type: change.event.type, message: change.event.message, data: json(change.event.data), timestamp: now },
       });
+      const run = toRecord(row);
+      await withChange(tx, run);
       await this.ring(tx, runId, row.lastSeq);
-      return toRecord(row);
+      return run;
     });
   }
 

@@ -25,6 +25,7 @@ import {
   TaskType,
 } from '@sandbox/contracts';
 import { DomainException, SecretSealer } from '@sandbox/shared';
+import type { Transaction } from '../../database/transaction';
 import type { AuthenticatedUser } from '../auth/auth.types';
 import { SessionsService } from '../sessions/sessions.service';
 import type { CheckpointRecord, SessionRecord } from '../sessions/sessions.repository';
@@ -213,30 +214,17 @@ export class RunsService {
     const common = { from: [RunStatus.Running], attempt: request.attempt };
     let finished: RunRecord | null;
     switch (request.status) {
-      case RunStatus.Succeeded:
-        finished = await this.runs.transition(runId, {
-          ...common,
-          to: RunStatus.Succeeded,
-          event: { type: RunEventType.Complete, message: 'Run succeeded', data: request.result ?? null },
-          result: request.result ?? null,
-          error: null,
-          state: request.state,
-          resultCheckpoint: request.resultCheckpoint,
-          terminal: true,
-        });
+      case RunStatus.Succeeded: {
+        const event = { type: RunEventType.Complete, message: 'Run succeeded', data: request.result ?? null };
+        const change = { ...common, to: RunStatus.Succeeded, event, result: request.result ?? null, error: null, state: request.state, resultCheckpoint: request.resultCheckpoint, terminal: true };
+        finished = await this.runs.transition(runId, change, this.queueFinished);
         break;
+      }
       case RunStatus.Failed: {
         const error = request.error?.trim() || 'Run failed';
-        finished = await this.runs.transition(runId, {
-          ...common,
-          to: RunStatus.Failed,
-          event: { type: RunEventType.Error, message: error, data: request.result ?? null },
-          result: request.result ?? null,
-          error,
-          state: request.state,
-          resultCheckpoint: request.resultCheckpoint,
-          terminal: true,
-        });
+        const event = { type: RunEventType.Error, message: error, data: request.result ?? null };
+        const change = { ...common, to: RunStatus.Failed, event, result: request.result ?? null, error, state: request.state, resultCheckpoint: request.resultCheckpoint, terminal: true };
+        finished = await this.runs.transition(runId, change, this.queueFinished);
         break;
       }
       case RunStatus.AwaitingInput:
@@ -250,30 +238,37 @@ export class RunsService {
         break;
     }
     if (!finished) throw await this.refusal(runId, request.attempt);
-    await this.publishFinished(finished);
+    this.platformEvents.wake();
     return { runId, status: finished.status, lastSeq: finished.lastSeq };
   }
 
   /** Fails a run whose task ended without finishing it (a worker gave up, the task was pruned or cancelled directly). */
   async failOrphan(run: RunRecord, reason: string): Promise<boolean> {
-    const failed = await this.runs.transition(run.id, {
-      from: [RunStatus.Queued, RunStatus.Running],
-      to: RunStatus.Failed,
-      event: { type: RunEventType.Error, message: reason },
-      error: reason,
-      terminal: true,
-    });
-    if (failed) await this.publishFinished(failed);
+    const failed = await this.runs.transition(
+      run.id,
+      {
+        from: [RunStatus.Queued, RunStatus.Running],
+        to: RunStatus.Failed,
+        event: { type: RunEventType.Error, message: reason },
+        error: reason,
+        terminal: true,
+      },
+      this.queueFinished,
+    );
+    if (failed) this.platformEvents.wake();
     return failed !== null;
   }
 
-  /** run.completed / run.failed to the owner's webhooks (docs/webhooks.md); a cancel is the caller's own act and is not sent. */
-  private async publishFinished(run: RunRecord): Promise<void> {
+  /**
+   * run.completed / run.failed to the owner's webhooks (docs/webhooks.md), queued in the transaction
+   * of the terminal status; a cancel is the caller's own act and is not sent.
+   */
+  private readonly queueFinished = (tx: Transaction, run: RunRecord): Promise<void> => {
     const type = run.status === RunStatus.Succeeded ? 'run.completed' : run.status === RunStatus.Failed ? 'run.failed' : null;
-    if (!type) return;
+    if (!type) return Promise.resolve();
     const data = { runId: run.id, sessionId: run.sessionId, pipeline: run.pipeline, status: run.status, ...(run.error ? { error: run.error } : {}) };
-    await this.platformEvents.publish({ type, ownerId: run.ownerId, data });
-  }
+    return this.platformEvents.queue(tx, { type, ownerId: run.ownerId, data });
+  };
 
   /** Creates the run's `run.execute` task; a worker that cannot be reached leaves the run QUEUED for the sweeper. */
   async enqueue(run: RunRecord): Promise<RunRecord> {

@@ -63,8 +63,7 @@ export class SessionsService implements OnApplicationShutdown {
       if (error instanceof ServiceUnavailableError || error instanceof ServiceTimeoutError) return null;
       throw error;
     });
-    const session = await this.sessions.insert({ id: randomUUID(), ownerId: user.id, template: name, image: template?.image ?? null, ...repository });
-    await this.lifecycle.created(session);
+    const session = await this.lifecycle.insert({ id: randomUUID(), ownerId: user.id, template: name, image: template?.image ?? null, ...repository });
     const { env, diskMb, idleTimeoutMs, pausedStopMs, maxLifetimeMs } = input;
     const pending = this.createSandbox(session.id, name, { env, diskMb, idleTimeoutMs, pausedStopMs, maxLifetimeMs }).finally(() => this.creating.delete(pending));
     this.creating.add(pending);
@@ -134,8 +133,7 @@ export class SessionsService implements OnApplicationShutdown {
     } catch (error) {
       if (!(error instanceof ServiceNotFoundError)) throw error;
     }
-    if (!(await this.sessions.deleteOwned(user.id, id))) throw sessionNotFound(id);
-    await this.lifecycle.deleted(session);
+    if (!(await this.lifecycle.delete(session))) throw sessionNotFound(id);
     return true;
   }
 

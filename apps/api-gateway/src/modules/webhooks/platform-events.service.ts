@@ -1,5 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { webhookPatternMatches, WebhookEventType } from '@sandbox/contracts';
+import type { Transaction } from '../../database/transaction';
 import { WebhookDispatcher } from './webhook-dispatcher.service';
 import { WebhooksRepository } from './webhooks.repository';
 
@@ -13,31 +14,35 @@ export interface PlatformEvent {
 }
 
 /**
- * The one place platform events leave the gateway (docs/webhooks.md): the session lifecycle and the
- * runs module call `publish`, which queues one delivery row per matching webhook of the owner in
- * PostgreSQL and wakes the dispatcher. It never throws: an event that cannot be queued is logged,
- * and the caller's own operation (already done) stands.
+ * The one place platform events leave the gateway (docs/webhooks.md). The session lifecycle and the
+ * runs module call `queue` from inside the transaction of the change that causes the event (their
+ * repositories hand it over), so the change and its delivery rows commit together or not at all: an
+ * event is never lost to a gateway killed between the two, nor sent for a change that rolled back.
+ * A failure to queue throws and rolls the change back; the caller's retry (the manager's outbox, the
+ * worker's report) brings both. After the commit, `wake` has the dispatcher send at once.
  */
 @Injectable()
 export class PlatformEventsService {
-  private readonly logger = new Logger(PlatformEventsService.name);
-
   constructor(
     private readonly webhooks: WebhooksRepository,
     private readonly dispatcher: WebhookDispatcher,
   ) {}
 
-  async publish(event: PlatformEvent): Promise<void> {
-    try {
-      const subscribed = (await this.webhooks.listOwned(event.ownerId)).filter((webhook) =>
-        webhook.events.some((pattern) => webhookPatternMatches(pattern, event.type)),
-      );
-      if (subscribed.length === 0) return;
-      const body = JSON.stringify({ type: event.type, timestamp: (event.at ?? new Date()).toISOString(), data: event.data });
-      await this.webhooks.enqueue(subscribed.map((webhook) => ({ webhookId: webhook.id, eventType: event.type, body })));
-      this.dispatcher.wake();
-    } catch (error) {
-      this.logger.error({ err: error, type: event.type, ownerId: event.ownerId }, 'could not queue webhook deliveries for an event');
-    }
+  /** One delivery row per matching webhook of the owner, written with `tx`. */
+  async queue(tx: Transaction, event: PlatformEvent): Promise<void> {
+    const subscribed = (await this.webhooks.listOwned(event.ownerId, tx)).filter((webhook) =>
+      webhook.events.some((pattern) => webhookPatternMatches(pattern, event.type)),
+    );
+    if (subscribed.length === 0) return;
+    const body = JSON.stringify({ type: event.type, timestamp: (event.at ?? new Date()).toISOString(), data: event.data });
+    await this.webhooks.enqueue(
+      subscribed.map((webhook) => ({ webhookId: webhook.id, eventType: event.type, body })),
+      tx,
+    );
+  }
+
+  /** After the commit of a transaction that queued events: send them now rather than at the next poll. */
+  wake(): void {
+    this.dispatcher.wake();
   }
 }

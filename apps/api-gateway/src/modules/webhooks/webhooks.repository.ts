@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { WebhookDeliveryStatus } from '@sandbox/contracts';
 import { PrismaService } from '../../database/prisma.service';
+import type { Transaction } from '../../database/transaction';
 import { WebhookDeliveryStatus as DeliveryStatusRow } from '../../generated/prisma/client';
 
 export interface WebhookRecord {
@@ -59,8 +60,8 @@ export class WebhooksRepository {
     return this.prisma.webhook.count({ where: { ownerId } });
   }
 
-  listOwned(ownerId: string): Promise<WebhookRecord[]> {
-    return this.prisma.webhook.findMany({ where: { ownerId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+  listOwned(ownerId: string, tx: Transaction = this.prisma): Promise<WebhookRecord[]> {
+    return tx.webhook.findMany({ where: { ownerId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
   }
 
   findOwned(ownerId: string, id: string): Promise<WebhookRecord | null> {
@@ -73,8 +74,9 @@ export class WebhooksRepository {
     return count === 1;
   }
 
-  async enqueue(deliveries: { webhookId: string; eventType: string; body: string }[]): Promise<void> {
-    if (deliveries.length > 0) await this.prisma.webhookDelivery.createMany({ data: deliveries });
+  /** Queues deliveries in `tx`, the transaction of the change that causes them. */
+  async enqueue(deliveries: { webhookId: string; eventType: string; body: string }[], tx: Transaction): Promise<void> {
+    if (deliveries.length > 0) await tx.webhookDelivery.createMany({ data: deliveries });
   }
 
   async listDeliveries(webhookId: string, limit: number, offset: number): Promise<WebhookDeliveryRecord[]> {
