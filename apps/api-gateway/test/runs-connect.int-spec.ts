@@ -234,6 +234,28 @@ describe(PipelineConnectService.name, () => {
     });
   });
 
+  it("should count every call against the key's rate limit and answer resource_exhausted with Retry-After beyond it", async () => {
+    const limited = await startGateway({ THROTTLE_LIMIT: '3', CONNECT_GRPC_PORT: undefined });
+    try {
+      const carol = await limited.newUser();
+      const client = createClient(PipelineService, createConnectTransport({ baseUrl: `${limited.url}/connect`, httpVersion: '1.1' }));
+      const unknown = '00000000-0000-4000-8000-000000000000';
+      // Two refused calls and one stream still count: the budget is per call, whatever its outcome.
+      expect((await refusal(client.startRun({ sessionId: unknown, pipelineId: 'test' }, auth(carol.key)))).code).toBe(Code.NotFound);
+      expect((await refusal(watchAll(client, carol.key, unknown))).code).toBe(Code.NotFound);
+      await client.initRun({ repoUrl: REPO }, auth(carol.key));
+      const error = await refusal(client.initRun({ repoUrl: REPO }, auth(carol.key)));
+      expect(error.code).toBe(Code.ResourceExhausted);
+      expect(error.rawMessage).toMatch(/^Too many requests, retry in \d+ s$/);
+      expect(Number(error.metadata.get('retry-after'))).toBeGreaterThan(0);
+      // Another key has its own budget.
+      expect((await refusal(watchAll(client, alice.key, unknown))).code).toBe(Code.NotFound);
+      await limited.db.query('DELETE FROM users WHERE id = $1', [carol.userId]);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('should leave the h2c listener off when CONNECT_GRPC_PORT is 0 (the default)', async () => {
     expect(gateway.app.get(ConnectGrpcServer).address?.port).toBe(grpcPort);
     const off = await startGateway({ CONNECT_GRPC_PORT: undefined });
