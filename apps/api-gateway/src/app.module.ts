@@ -7,6 +7,7 @@ import { GatewayEnvironment } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { BrowserModule } from './modules/browser/browser.module';
+import { CommandsModule } from './modules/commands/commands.module';
 import { ConnectModule } from './modules/connect/connect.module';
 import { GatewayGraphQLModule } from './modules/graphql/graphql.module';
 import { GatewayHealthChecks } from './modules/health/gateway-health.checks';
@@ -38,6 +39,7 @@ export class AppModule {
         BrowserModule,
         GatewayGraphQLModule,
         SessionsModule,
+        CommandsModule,
         TasksModule,
         McpModule,
         RunsModule,

@@ -209,6 +209,11 @@ export class ContainerManagerClient extends ServiceHttpClient {
     throw new Error(`${this.serviceName} ended the command output without an exit`);
   }
 
+  /** Where to open the session's terminal WebSocket (docs/api.md, "Terminal"), with the headers it needs. */
+  terminalSocket(id: string, size: { cols: number; rows: number }): { url: string; headers: Record<string, string> } {
+    return this.socketTarget(ManagerRoutes.terminal(id), size);
+  }
+
   commit(id: string, body: CommitRequest = {}): Promise<CommitResponse> {
     return this.post(ManagerRoutes.commit(id), body);
   }

@@ -96,6 +96,22 @@ export class ServiceHttpClient {
     throw this.errorFor(statusCode, String(body.headers['content-type']).includes('json') ? safeJson(raw) : raw.toString());
   }
 
+  /**
+   * Where and with which headers to open a WebSocket on the service (`ws:`/`wss:` URL, the internal
+   * key and the request id), for routes a request/response client cannot serve.
+   */
+  protected socketTarget(path: string, query: Record<string, QueryValue> = {}): { url: string; headers: Record<string, string> } {
+    const url = new URL(path, this.baseUrl);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined && value !== null) url.searchParams.set(key, String(value));
+    }
+    const headers: Record<string, string> = { [INTERNAL_KEY_HEADER]: this.internalKey };
+    const requestId = currentRequestId();
+    if (requestId) headers[REQUEST_ID_HEADER] = requestId;
+    return { url: url.toString(), headers };
+  }
+
   private async send(method: HttpMethod, path: string, options: RequestOptions): Promise<{ statusCode: number; body: Dispatcher.ResponseData }> {
     const url = new URL(path, this.baseUrl);
     for (const [key, value] of Object.entries(options.query ?? {})) {

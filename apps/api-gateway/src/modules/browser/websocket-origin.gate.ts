@@ -41,10 +41,15 @@ export class WebSocketOriginGate implements OnApplicationBootstrap {
   }
 
   private allows(req: IncomingMessage): boolean {
-    const origin = req.headers.origin;
-    if (this.origins.acceptsUpgradeFrom(origin)) return true;
-    // The gateway's own pages (the explorer) connect from the gateway's origin.
-    const host = req.headers.host;
-    return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
+    return upgradeOriginAllowed(this.origins, req);
   }
+}
+
+/** Whether a WebSocket upgrade may come from its Origin: none (not a browser), CORS_ORIGINS, or the gateway's own pages. */
+export function upgradeOriginAllowed(origins: OriginPolicy, req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origins.acceptsUpgradeFrom(origin)) return true;
+  // The gateway's own pages (the explorer, the console) connect from the gateway's origin.
+  const host = req.headers.host;
+  return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
 }
