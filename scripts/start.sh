@@ -22,6 +22,8 @@ Sandbox platform is up:
   worker-service     http://localhost:4001   OpenAPI: http://localhost:4001/docs
   container-manager  http://localhost:4002   OpenAPI: http://localhost:4002/docs
   previews           http://{port}-{sessionId}.${PREVIEW_DOMAIN:-preview.localhost}:4002/
+  web console        http://localhost:4000/console/#key=${DEV_API_KEY}
+  MCP (agents)       http://localhost:4000/mcp (Streamable HTTP, Bearer key)   CLI: npx sandbox --help
 
   Development API key (Authorization: Bearer ...): ${DEV_API_KEY}
   Browser apps on http://localhost:* and http://127.0.0.1:* may call the API (CORS_ORIGINS; docs/frontend.md)
