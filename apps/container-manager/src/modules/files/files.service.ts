@@ -98,7 +98,7 @@ export class FilesService {
     } else {
       const session = this.sessions.requireRunning(sessionId);
       const result = await this.exec(session.containerId, ['node', '-e', LIST_SCRIPT, path]);
-      this.check(result, path);
+      this.check(result, path, sessionId);
       rows = (JSON.parse(result.stdout.toString('utf8')) as [string, FileType, number, number][]).map(([name, type, size, mtimeMs]) => ({ name, type, size, mtimeMs }));
       this.sessions.touch(sessionId);
     }
@@ -155,7 +155,7 @@ export class FilesService {
     try {
       await stream.ready;
     } catch (error) {
-      throw this.agentFailure(error, path);
+      throw this.agentFailure(error, path, sessionId);
     }
     this.sessions.touch(sessionId);
     return stream;
@@ -194,14 +194,14 @@ export class FilesService {
       this.sessions.touch(sessionId);
       return answer;
     } catch (error) {
-      throw this.agentFailure(error, label);
+      throw this.agentFailure(error, label, sessionId);
     }
   }
 
-  private agentFailure(error: unknown, label: string): Error {
+  private agentFailure(error: unknown, label: string, sessionId: string): Error {
     if (error instanceof AgentRequestError) {
       try {
-        this.check({ exitCode: error.code, stdout: Buffer.alloc(0), stderr: error.message }, label);
+        this.check({ exitCode: error.code, stdout: Buffer.alloc(0), stderr: error.message }, label, sessionId);
       } catch (mapped) {
         return mapped as Error;
       }
@@ -222,7 +222,7 @@ export class FilesService {
   private async run(sessionId: string, args: string[], label: string, stdin?: Buffer): Promise<ScriptResult> {
     const session = this.sessions.requireRunning(sessionId);
     const result = await this.exec(session.containerId, ['sh', '-c', FILES_SCRIPT, 'sandbox-files', ...args], stdin);
-    this.check(result, label);
+    this.check(result, label, sessionId);
     this.sessions.touch(sessionId);
     return result;
   }
@@ -249,7 +249,7 @@ export class FilesService {
     return { exitCode, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8').slice(0, 500) };
   }
 
-  private check(result: ScriptResult, path: string): void {
+  private check(result: ScriptResult, path: string, sessionId: string): void {
     switch (result.exitCode) {
       case 0:
         return;
@@ -270,7 +270,7 @@ export class FilesService {
       case 71:
         throw DomainException.conflict(`The path changed in the sandbox during the operation: ${path}`);
       case 72:
-        throw SessionErrors.diskFull(this.config.workspaceQuotaMb, path);
+        throw SessionErrors.diskFull(this.sessions.quotaMbOf(sessionId), path);
       default:
         throw new DomainException(ErrorCode.Internal, `File operation failed in the sandbox (exit ${result.exitCode})`, undefined, { cause: new Error(result.stderr) });
     }

@@ -84,7 +84,7 @@ export class GitService {
     if (to !== null) this.requireCheckpoint(sessionId, to);
     return this.serializer.run(sessionId, async () => {
       const repo = await this.open(sessionId);
-      if (to === null) await this.stage(repo);
+      if (to === null) await this.stage(sessionId, repo);
       const result = await this.git.diff(repo, from, to, this.config.gitDiffMaxBytes);
       return { from, to, ...result };
     });
@@ -121,10 +121,10 @@ export class GitService {
   }
 
   private async commitLocked(sessionId: string, repo: RepoLocation, request: CommitRequest, allowEmpty = false): Promise<GitCheckpoint | null> {
-    const { skipped } = await this.stage(repo);
+    const { skipped } = await this.stage(sessionId, repo);
     if (skipped.length > 0) this.logger.warn({ sessionId, skipped }, `left ${skipped.length} files larger than ${this.config.checkpointMaxFileBytes} bytes out of the checkpoint`);
     const description = request.description?.trim() ? request.description : null;
-    const result = await this.diskFullAs413(() => this.git.commit(repo, description ?? DEFAULT_MESSAGE, allowEmpty));
+    const result = await this.diskFullAs413(sessionId, () => this.git.commit(repo, description ?? DEFAULT_MESSAGE, allowEmpty));
     if (!result) return null;
     const checkpoint: GitCheckpoint = {
       id: randomUUID(),
@@ -152,17 +152,17 @@ export class GitService {
     return skipped.length > 0 ? { ...checkpoint, skippedFiles: skipped } : checkpoint;
   }
 
-  private stage(repo: RepoLocation): Promise<{ staged: boolean; skipped: SkippedFile[] }> {
-    return this.diskFullAs413(() => this.git.stageAll(repo, this.config.checkpointMaxFileBytes));
+  private stage(sessionId: string, repo: RepoLocation): Promise<{ staged: boolean; skipped: SkippedFile[] }> {
+    return this.diskFullAs413(sessionId, () => this.git.stageAll(repo, this.config.checkpointMaxFileBytes));
   }
 
   /** History shares the session's filesystem with the workspace: when it is full, git says so and the caller gets a 413. */
-  private async diskFullAs413<T>(operation: () => Promise<T>): Promise<T> {
+  private async diskFullAs413<T>(sessionId: string, operation: () => Promise<T>): Promise<T> {
     try {
       return await operation();
     } catch (error) {
       if (error instanceof Error && /No space left on device|Disk quota exceeded/.test(error.message)) {
-        throw SessionErrors.diskFull(this.config.workspaceQuotaMb, 'the checkpoint could not be written');
+        throw SessionErrors.diskFull(this.sessions.quotaMbOf(sessionId), 'the checkpoint could not be written');
       }
       throw error;
     }

@@ -136,6 +136,9 @@ describe(LifecycleScheduler.name, () => {
     expect(after.diskBytes).toBeLessThan(24 * 1024 * 1024);
     const full = await m.call('POST', `/api/internal/sessions/${id}/exec`, { command: 'head -c 30000000 /dev/zero > big.bin; echo $?' });
     expect((full.json as { stdout: string; stderr: string }).stderr).toMatch(/No space left on device/);
+    // A 413 names the session's own quota, not the manager's maximum.
+    const write = await m.call('PUT', `/api/internal/sessions/${id}/files/content?path=more.bin`, Buffer.alloc(1024 * 1024, 1));
+    expect(write).toMatchObject({ status: 413, json: { message: 'The workspace is full (quota of 24 MB): more.bin' } });
   });
 
   it('should report usage numbers that move under load, as Prometheus metrics too, dropped when the session is deleted', async () => {

@@ -275,6 +275,12 @@ export class SessionsService {
     return this.state.transition(id, SandboxStatus.Paused);
   }
 
+  /** The disk quota that applies to a session: its own `diskMb`, else WORKSPACE_QUOTA_MB; 0 without quotas. */
+  quotaMbOf(id: string): number {
+    const quota = this.config.workspaceQuotaMb;
+    return quota > 0 ? (this.sessions.find(id)?.diskMb ?? quota) : 0;
+  }
+
   /** The disk quota of a new session: its own `diskMb` (within WORKSPACE_QUOTA_MB), else the manager's; null without quotas. */
   private diskOf(diskMb: number | undefined): number | null {
     const quota = this.config.workspaceQuotaMb;
