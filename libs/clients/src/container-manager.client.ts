@@ -37,6 +37,12 @@ import { ServiceClientOptions, ServiceHttpClient } from './http-client';
 /** Time the manager may need beyond a command's limit to kill it and answer. */
 const EXEC_ANSWER_MARGIN_MS = 15_000;
 
+/**
+ * How long to wait for an exec's answer: the command's own limit plus a margin. Without `timeoutMs`
+ * the manager applies its default, which is at most the contract's maximum.
+ */
+const execAnswerTimeoutMs = (body: ExecRequest): number => (body.timeoutMs ?? ExecLimits.timeoutMaxMs) + EXEC_ANSWER_MARGIN_MS;
+
 /** The container-manager's internal routes (docs/api.md, container-manager sections). */
 export class ContainerManagerClient extends ServiceHttpClient {
   constructor(options: ServiceClientOptions) {
@@ -84,12 +90,11 @@ export class ContainerManagerClient extends ServiceHttpClient {
   }
 
   /**
-   * Waits for the command's own time limit plus a margin: without `timeoutMs` the manager applies its
-   * default, which is at most the contract's maximum. Aborting `signal` (or this process dying) before
-   * the answer makes the manager kill the command.
+   * Waits for the command's own time limit plus a margin (`execAnswerTimeoutMs`). Aborting `signal`
+   * (or this process dying) before the answer makes the manager kill the command.
    */
   exec(id: string, body: ExecRequest, options: { signal?: AbortSignal } = {}): Promise<ExecResult> {
-    return this.post(ManagerRoutes.exec(id), body, { timeoutMs: (body.timeoutMs ?? ExecLimits.timeoutMaxMs) + EXEC_ANSWER_MARGIN_MS, signal: options.signal });
+    return this.post(ManagerRoutes.exec(id), body, { timeoutMs: execAnswerTimeoutMs(body), signal: options.signal });
   }
 
   /**
@@ -101,7 +106,7 @@ export class ContainerManagerClient extends ServiceHttpClient {
       body,
       signal: options.signal,
       headers: { accept: 'text/event-stream' },
-      timeoutMs: (body.timeoutMs ?? 30_000) + 15_000,
+      timeoutMs: execAnswerTimeoutMs(body),
     });
     let buffer = '';
     for await (const chunk of response.body as AsyncIterable<Buffer>) {
