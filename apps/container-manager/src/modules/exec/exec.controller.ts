@@ -1,8 +1,9 @@
-import { Body, Controller, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { ExecResult, ExecStreamEvent } from '@sandbox/contracts';
 import { InternalServiceKeyGuard } from '@sandbox/shared';
+import { SessionIdParam } from '../../common/session-id.pipe';
 import { ExecDto } from './dto/exec.dto';
 import { ExecService } from './exec.service';
 
@@ -29,14 +30,14 @@ export class ExecController {
   @Post()
   @HttpCode(200)
   @ApiOkResponse({ description: '`{ exitCode, stdout, stderr, timedOut, durationMs, truncated }`. Disconnecting before the answer kills the command.' })
-  async run(@Param('id') id: string, @Body() body: ExecDto, @Res({ passthrough: true }) res: Response): Promise<ExecResult> {
+  async run(@SessionIdParam() id: string, @Body() body: ExecDto, @Res({ passthrough: true }) res: Response): Promise<ExecResult> {
     return this.exec.run(this.exec.prepare(id, body), undefined, abandonedBy(res));
   }
 
   /** Server-sent events: `stdout`/`stderr` chunks as they come, then one `exit`. Disconnecting kills the command. */
   @Post('stream')
   @ApiProduces('text/event-stream')
-  async stream(@Param('id') id: string, @Body() body: ExecDto, @Res() res: Response): Promise<void> {
+  async stream(@SessionIdParam() id: string, @Body() body: ExecDto, @Res() res: Response): Promise<void> {
     const prepared = this.exec.prepare(id, body); // 400/404/409 answered as JSON before the stream starts
     res.status(200).set({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
     res.flushHeaders();

@@ -1,8 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, Res, StreamableFile, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Put, Query, Req, Res, StreamableFile, UseGuards } from '@nestjs/common';
 import { ApiConsumes, ApiOkResponse, ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { FileEntry, FileList, FileWatchEvent, FileWriteResult } from '@sandbox/contracts';
 import { InternalServiceKeyGuard } from '@sandbox/shared';
+import { SessionIdParam } from '../../common/session-id.pipe';
 import { readRawBody } from '../../common/raw-body';
 import { openSse, SseStream } from '../../common/sse';
 import { MkdirDto, MoveDto, OptionalPathQueryDto, PathQueryDto, WatchQueryDto } from './dto/files.dto';
@@ -16,19 +17,19 @@ export class FilesController {
   constructor(private readonly files: FilesService) {}
 
   @Get()
-  list(@Param('id') id: string, @Query() query: OptionalPathQueryDto): Promise<FileList> {
+  list(@SessionIdParam() id: string, @Query() query: OptionalPathQueryDto): Promise<FileList> {
     return this.files.list(id, query.path ?? '.');
   }
 
   @Delete()
   @HttpCode(204)
-  async remove(@Param('id') id: string, @Query() query: PathQueryDto): Promise<void> {
+  async remove(@SessionIdParam() id: string, @Query() query: PathQueryDto): Promise<void> {
     await this.files.delete(id, query.path);
   }
 
   @Get('content')
   @ApiProduces('application/octet-stream')
-  async read(@Param('id') id: string, @Query() query: PathQueryDto): Promise<StreamableFile> {
+  async read(@SessionIdParam() id: string, @Query() query: PathQueryDto): Promise<StreamableFile> {
     return new StreamableFile(await this.files.read(id, query.path), { type: 'application/octet-stream' });
   }
 
@@ -36,7 +37,7 @@ export class FilesController {
   @Put('content')
   @ApiConsumes('application/octet-stream')
   @ApiOkResponse({ description: '`{ path, size }`' })
-  async write(@Param('id') id: string, @Query() query: PathQueryDto, @Req() req: Request): Promise<FileWriteResult> {
+  async write(@SessionIdParam() id: string, @Query() query: PathQueryDto, @Req() req: Request): Promise<FileWriteResult> {
     const body = await readRawBody(req, () => this.files.tooLarge(), this.files.maxBytes, 'file content');
     return this.files.write(id, query.path, body);
   }
@@ -44,7 +45,7 @@ export class FilesController {
   /** SSE of file events under `path` (default the workspace; `recursive=true` for the whole tree below it). */
   @Get('watch')
   @ApiProduces('text/event-stream')
-  async watch(@Param('id') id: string, @Query() query: WatchQueryDto, @Res() res: Response): Promise<void> {
+  async watch(@SessionIdParam() id: string, @Query() query: WatchQueryDto, @Res() res: Response): Promise<void> {
     // Events can arrive before the response is opened: kept until then.
     const out: { sse?: SseStream; early: FileWatchEvent[] } = { early: [] };
     const stream = await this.files.watch(id, query.path ?? '.', query.recursive === 'true', (events) => {
@@ -60,18 +61,18 @@ export class FilesController {
   }
 
   @Get('stat')
-  stat(@Param('id') id: string, @Query() query: PathQueryDto): Promise<FileEntry> {
+  stat(@SessionIdParam() id: string, @Query() query: PathQueryDto): Promise<FileEntry> {
     return this.files.stat(id, query.path);
   }
 
   @Post('mkdir')
-  mkdir(@Param('id') id: string, @Body() body: MkdirDto): Promise<FileEntry> {
+  mkdir(@SessionIdParam() id: string, @Body() body: MkdirDto): Promise<FileEntry> {
     return this.files.mkdir(id, body.path);
   }
 
   @Post('move')
   @HttpCode(200)
-  move(@Param('id') id: string, @Body() body: MoveDto): Promise<FileEntry> {
+  move(@SessionIdParam() id: string, @Body() body: MoveDto): Promise<FileEntry> {
     return this.files.move(id, body.from, body.to);
   }
 }

@@ -182,8 +182,18 @@ describe(SessionsController.name, () => {
     });
 
     it('should answer 400 to a session id that is not a UUID on every session route', async () => {
-      for (const [method, path] of [['GET', '/api/internal/sessions/not-a-uuid'], ['POST', '/api/internal/sessions/not-a-uuid/stop'], ['POST', '/api/internal/sessions/..%2F..%2Fetc/start'], ['DELETE', '/api/internal/sessions/s-1']] as const) {
-        expect(await m.call(method, path)).toMatchObject({ status: 400, json: { message: 'Session id must be a UUID' } });
+      const routes = [
+        ['GET', ''], ['POST', '/stop'], ['POST', '/start'], ['POST', '/pause'], ['POST', '/resume'], ['GET', '/usage'], ['DELETE', ''],
+        ['POST', '/exec'], ['POST', '/exec/stream'],
+        ['GET', '/files'], ['DELETE', '/files?path=a'], ['GET', '/files/content?path=a'], ['PUT', '/files/content?path=a'], ['GET', '/files/watch'], ['GET', '/files/stat?path=a'], ['POST', '/files/mkdir'], ['POST', '/files/move'],
+        ['POST', '/commands'], ['GET', '/commands'], ['GET', '/commands/c1'], ['GET', '/commands/c1/output'], ['POST', '/commands/c1/input'], ['POST', '/commands/c1/signal'],
+        ['POST', '/git/commit'], ['GET', '/git/checkpoints'], ['GET', '/git/status'], ['GET', '/git/diff'], ['POST', '/git/restore'],
+        ['POST', '/previews'], ['GET', '/previews'], ['DELETE', '/previews/3000'], ['POST', '/previews/3000/token'], ['DELETE', '/previews/3000/private'], ['DELETE', '/previews/3000/token'],
+      ] as const;
+      for (const [method, route] of routes) {
+        for (const id of ['not-a-uuid', '..%2F..%2Fetc', 's-1']) {
+          expect({ route: `${method} ${route}`, ...(await m.call(method, `/api/internal/sessions/${id}${route}`)) }).toMatchObject({ status: 400, json: { message: 'Session id must be a UUID' } });
+        }
       }
     });
   });
