@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { INTERNAL_KEY_HEADER, ManagerRoutes, SandboxSessionList } from '@sandbox/contracts';
 import { freePort, requireStackVar, ServiceName, ServiceProcess, spawnService, waitForHealthy } from '@sandbox/testing';
 
 export interface RunEventMessage {
@@ -67,10 +68,14 @@ export class Platform {
   }
 
   async stop(): Promise<void> {
-    // Through the platform, so the manager also unmounts and removes each session's volume.
-    if (this.gateway) {
-      const listed = await this.gql<{ sessions: { sessions: { id: string }[] } }>('{ sessions(limit: 100) { sessions { id } } }').catch(() => null);
-      for (const { id } of listed?.data?.sessions.sessions ?? []) await this.gql('mutation($id: ID!) { deleteSession(id: $id) }', { id }).catch(() => undefined);
+    // Through the platform, so the manager also unmounts and removes each session's volume. Only the
+    // sessions of this platform's own manager: the development key's user is shared by every Platform
+    // of a test run, and another file's sessions (and their runs) must outlive this one.
+    if (this.gateway && this.services['container-manager']) {
+      const own = await fetch(`${this.services['container-manager'].url}${ManagerRoutes.sessions}`, { headers: { [INTERNAL_KEY_HEADER]: this.internalKey } })
+        .then(async (res) => ((await res.json()) as SandboxSessionList).sessions.map((session) => session.sessionId))
+        .catch(() => [] as string[]);
+      for (const id of own) await this.gql('mutation($id: ID!) { deleteSession(id: $id) }', { id }).catch(() => undefined);
     }
     const containers = execFileSync('docker', ['ps', '-a', '--format', '{{.Names}}', '--filter', `label=sandbox.manager-id=${this.managerId}`]).toString().split('\n').filter(Boolean);
     for (const name of containers) execFileSync('docker', ['rm', '-f', name], { stdio: 'ignore' });
