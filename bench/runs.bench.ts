@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,8 @@ import pg from 'pg';
 import { INTERNAL_KEY_HEADER } from '@sandbox/contracts';
 import { PipelineService } from '@sandbox/contracts/pipeline';
 import { freePort, requireStackVar, ServiceName, ServiceProcess, spawnService, waitForHealthy } from '@sandbox/testing';
-import type { Benchmark } from './lib/report';
+import { displayPrefix, generateApiKey, hashApiKey } from '../apps/api-gateway/src/modules/auth/api-key';
+import type { Benchmark, BenchRow } from './lib/report';
 import { percentile } from './lib/stats';
 
 const REPLAY_EVENTS = Number(process.env.BENCH_RUNS_REPLAY_EVENTS ?? 10_000);
@@ -80,7 +81,7 @@ async function readSse(url: string, key: string, hooks: { onFirst?: () => void; 
 }
 
 /** The three services as processes from dist/ (like the end-to-end tests), on the test database. */
-async function startStack(apiKey: string): Promise<{ services: Record<ServiceName, ServiceProcess>; restartWorker: (env: Record<string, string>) => Promise<void>; stop: () => Promise<void> }> {
+async function startStack(): Promise<{ services: Record<ServiceName, ServiceProcess>; restartWorker: (env: Record<string, string>) => Promise<void>; stop: () => Promise<void> }> {
   const ports = { gateway: await freePort(), worker: await freePort(), manager: await freePort() };
   const dataDir = mkdtempSync(join(tmpdir(), 'runs-bench-'));
   const managerId = `runs-bench-${randomUUID().slice(0, 8)}`;
@@ -102,7 +103,7 @@ async function startStack(apiKey: string): Promise<{ services: Record<ServiceNam
     'container-manager': spawnService('container-manager', { ...common, PORT: String(ports.manager) }),
     'worker-service': spawnService('worker-service', { ...common, PORT: String(ports.worker) }),
     // The sweeper and stall check stay away from the runs the benchmark plays the worker of.
-    'api-gateway': spawnService('api-gateway', { ...common, PORT: String(ports.gateway), DEV_API_KEY: apiKey, RUN_SWEEP_INTERVAL_MS: '3600000', RUN_STALL_AFTER_MS: '3600000' }),
+    'api-gateway': spawnService('api-gateway', { ...common, PORT: String(ports.gateway), RUN_SWEEP_INTERVAL_MS: '3600000', RUN_STALL_AFTER_MS: '3600000' }),
   };
   await Promise.all([waitForHealthy(services['container-manager'], 60_000), waitForHealthy(services['worker-service']), waitForHealthy(services['api-gateway'])]);
   return {
@@ -137,10 +138,13 @@ async function startStack(apiKey: string): Promise<{ services: Record<ServiceNam
 export const benchmark: Benchmark = {
   name: 'Runs: start → first event, fan-out, replay',
   async run() {
-    const apiKey = `sk_dev_${randomBytes(24).toString('hex')}`;
     const internalKey = requireStackVar('INTERNAL_SERVICE_KEY').split(',')[0].trim();
     const db = new pg.Pool({ connectionString: requireStackVar('TEST_DATABASE_URL'), max: 4 });
-    const stack = await startStack(apiKey);
+    // A user of its own (not the shared development user, whose sessions the end-to-end tests clean up).
+    const apiKey = generateApiKey();
+    const owner = (await db.query<{ id: string }>(`INSERT INTO users (id, name) VALUES ($1, $2) RETURNING id`, [randomUUID(), `bench-runs-${randomUUID()}`])).rows[0].id;
+    await db.query(`INSERT INTO api_keys (id, user_id, name, prefix, key_hash) VALUES ($1, $2, 'bench', $3, $4)`, [randomUUID(), owner, displayPrefix(apiKey), hashApiKey(apiKey)]);
+    const stack = await startStack();
     const gateway = stack.services['api-gateway'];
     const gatewayPid = gateway.child.pid ?? 0;
     const createdRuns: string[] = [];
@@ -158,7 +162,6 @@ export const benchmark: Benchmark = {
     };
     try {
       await db.query(`CREATE TABLE IF NOT EXISTS ${CHANNEL} (run_id uuid, seq int, type text, message text, data jsonb, timestamp timestamptz DEFAULT now(), PRIMARY KEY (run_id, seq))`);
-      const owner = (await db.query<{ id: string }>(`SELECT id FROM users WHERE name = 'dev'`)).rows[0].id;
 
       // ---- run start → first event: a real run (worker, sandbox) against insert + NOTIFY + read ----
       const { createSession } = await gql<{ createSession: { id: string } }>(`mutation { createSession(input: { template: "base" }) { id } }`);
@@ -311,20 +314,21 @@ export const benchmark: Benchmark = {
       const rawFanWall = performance.now() - raw0;
 
       const rs = median(replay.raw);
+      const rows: BenchRow[] = [
+        { metric: 'run start → first event p50', unit: 'ms', baseline: median(rawStart), ours: median(oursStart), others: { 'worker flush 10 ms': median(oursStartNoBatching) }, better: 'lower' },
+        { metric: `fan-out: event → each of ${WATCHERS} watchers p50`, unit: 'ms', baseline: median(rawDelivery), ours: median(oursDelivery), better: 'lower' },
+        { metric: `fan-out: event → each of ${WATCHERS} watchers p99`, unit: 'ms', baseline: p99(rawDelivery), ours: p99(oursDelivery), better: 'lower' },
+        { metric: `fan-out: ${FANOUT_EVENTS} events to all ${WATCHERS} watchers`, unit: 'ms', baseline: rawFanWall, ours: oursFanWall, better: 'lower' },
+        { metric: `replay of ${REPLAY_EVENTS} events`, unit: 'ms', baseline: rs, ours: median(replay.sse), others: { 'Connect WatchRun': median(replay.connect) }, better: 'lower' },
+        { metric: `replay of ${REPLAY_EVENTS} events`, unit: 'events/s', baseline: (REPLAY_EVENTS / rs) * 1000, ours: (REPLAY_EVENTS / median(replay.sse)) * 1000, others: { 'Connect WatchRun': (REPLAY_EVENTS / median(replay.connect)) * 1000 }, better: 'higher' },
+        { metric: 'replay: peak memory growth of the serving process', unit: 'MB', baseline: median(memory.raw), ours: median(memory.sse), others: { 'Connect WatchRun': median(memory.connect) }, better: 'lower' },
+      ];
       return {
         name: `Runs: start → first event, fan-out to ${WATCHERS} watchers, replay of ${REPLAY_EVENTS} events`,
         description: `The runs event path (PostgreSQL rows with a per-run seq, LISTEN/NOTIFY doorbell, a \`seq > last\` read per delivery) against raw PostgreSQL doing the least the same job needs. Gateway, worker and container-manager run as processes from dist/ on the test database; medians over ${START_SAMPLES} starts and ${REPLAY_ROUNDS} replay rounds.`,
         baselineLabel: 'raw PostgreSQL',
         oursLabel: 'gateway SSE',
-        rows: [
-          { metric: 'run start → first event p50', unit: 'ms', baseline: median(rawStart), ours: median(oursStart), others: { 'worker flush 10 ms': median(oursStartNoBatching) }, better: 'lower' },
-          { metric: `fan-out: event → each of ${WATCHERS} watchers p50`, unit: 'ms', baseline: median(rawDelivery), ours: median(oursDelivery), better: 'lower' },
-          { metric: `fan-out: event → each of ${WATCHERS} watchers p99`, unit: 'ms', baseline: p99(rawDelivery), ours: p99(oursDelivery), better: 'lower' },
-          { metric: `fan-out: ${FANOUT_EVENTS} events to all ${WATCHERS} watchers`, unit: 'ms', baseline: rawFanWall, ours: oursFanWall, better: 'lower' },
-          { metric: `replay of ${REPLAY_EVENTS} events`, unit: 'ms', baseline: rs, ours: median(replay.sse), others: { 'Connect WatchRun': median(replay.connect) }, better: 'lower' },
-          { metric: `replay of ${REPLAY_EVENTS} events`, unit: 'events/s', baseline: (REPLAY_EVENTS / rs) * 1000, ours: (REPLAY_EVENTS / median(replay.sse)) * 1000, others: { 'Connect WatchRun': (REPLAY_EVENTS / median(replay.connect)) * 1000 }, better: 'higher' },
-          { metric: 'replay: peak memory growth of the serving process', unit: 'MB', baseline: median(memory.raw), ours: median(memory.sse), others: { 'Connect WatchRun': median(memory.connect) }, better: 'lower' },
-        ],
+        rows,
         notes: [
           `Run start → first event. Ours: the \`startRun\` mutation of a one-step pipeline (\`exec true\`) in an ACTIVE base sandbox, then \`GET /api/runs/:id/events\`, timed from before the mutation to the first SSE event (task created in the worker, picked up, run claimed, base checkpoint recorded, first STEP event written, the watcher's read). Raw: one \`INSERT … RETURNING\` with \`pg_notify\` in the same statement, the LISTENing connection woken, and the \`seq > last\` read: the floor of any design that stores events in PostgreSQL. Each start waits for the previous run to end (one active run per session). The worker batches a run's events for up to \`RUN_EVENT_FLUSH_MS\` (200 ms by default) before posting them, which is most of this figure; the "worker flush 10 ms" column is the same measurement after restarting the worker with \`RUN_EVENT_FLUSH_MS=10\`.`,
           `Fan-out. Ours: ${WATCHERS} SSE watchers of one RUNNING run (inserted in SQL; the benchmark plays the worker), ${FANOUT_EVENTS} events posted one per batch through the worker's internal route (\`POST /api/internal/runs/:id/events\`: attempt fence, seq counter row, insert, NOTIFY), each sent after the previous one is stored; latency from before the POST to each watcher's parse of that event, so the ${WATCHERS} watchers' \`seq > last\` reads are in it. Raw: ${WATCHERS} PostgreSQL connections LISTENing, each event inserted and its row sent as the NOTIFY payload (no read, no ordering or replay guarantee: a watcher that connects late or drops a notification misses events).`,
@@ -338,8 +342,9 @@ export const benchmark: Benchmark = {
       for (const id of createdSessions.slice(0, 1)) {
         await gql(`mutation($id: ID!) { deleteSession(id: $id) }`, { id }).catch(() => undefined);
       }
+      // The user's sessions, runs, events, pipelines and key go with it.
       await db.query('DELETE FROM runs WHERE id = ANY($1::uuid[])', [createdRuns]).catch(() => undefined);
-      await db.query('DELETE FROM sessions WHERE id = ANY($1::uuid[])', [createdSessions.slice(1)]).catch(() => undefined);
+      await db.query('DELETE FROM users WHERE id = $1', [owner]).catch(() => undefined);
       await db.query(`DROP TABLE IF EXISTS ${CHANNEL}`).catch(() => undefined);
       await db.end();
       await stack.stop();
