@@ -40,6 +40,10 @@ export class ManagerEnvironment extends BaseEnvironment {
   @Matches(/^\//, { message: 'DATA_DIR must be an absolute path' })
   DATA_DIR!: string;
 
+  /** Search path of the host commands the manager runs (git, find), passed to them as their only PATH. */
+  @IsString({ message: 'PATH must be a list of directories' })
+  PATH = '/usr/bin:/bin';
+
   @IsString({ message: 'PREVIEW_DOMAIN must be a domain name' })
   @Matches(/^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, { message: 'PREVIEW_DOMAIN must be a lower-case domain name' })
   PREVIEW_DOMAIN = 'preview.localhost';

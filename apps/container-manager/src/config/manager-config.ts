@@ -1,12 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { createHash } from 'node:crypto';
+import { parseInternalKeys } from '@sandbox/shared';
 import type { ManagerEnvironment } from './environment';
 
 /** Typed, validated settings of the container-manager, read once at boot. */
 @Injectable()
 export class ManagerConfig {
   readonly dataDir: string;
+  /** Search path of the host commands the manager runs (git, find). */
+  readonly hostPath: string;
+  /** Accepted internal service keys (several while keys rotate). */
+  readonly internalKeys: string[];
+  readonly previewDomain: string;
+  /** Port in the preview URLs handed out: PREVIEW_PUBLIC_PORT, or the manager's own port. */
+  readonly previewPublicPort: number;
   readonly dockerHost: string;
   /** Image of the built-in `base` template. */
   readonly defaultImage: string;
@@ -30,6 +38,9 @@ export class ManagerConfig {
   /** Files above this size are left out of checkpoints; 0: no limit. */
   readonly checkpointMaxFileBytes: number;
   readonly gitDiffMaxBytes: number;
+  readonly gitCommandTimeoutMs: number;
+  /** Auto-checkpoints: quiet time that ends a burst of changes, and the longest a burst may go uncommitted. */
+  readonly autoCommit: { debounceMs: number; maxWaitMs: number };
   /** Lifecycle deadlines of sessions without their own (0: off); docs/lifecycle.md. */
   readonly lifecycleDefaults: { idleTimeoutMs: number; pausedStopMs: number; maxLifetimeMs: number };
   readonly lifecycleCheckMs: number;
@@ -55,6 +66,10 @@ export class ManagerConfig {
   constructor(config: ConfigService<ManagerEnvironment, true>) {
     const get = <K extends keyof ManagerEnvironment>(key: K): ManagerEnvironment[K] => config.get(key, { infer: true });
     this.dataDir = get('DATA_DIR');
+    this.hostPath = get('PATH');
+    this.internalKeys = parseInternalKeys(get('INTERNAL_SERVICE_KEY'));
+    this.previewDomain = get('PREVIEW_DOMAIN');
+    this.previewPublicPort = get('PREVIEW_PUBLIC_PORT') || get('PORT');
     this.dockerHost = get('DOCKER_HOST');
     this.defaultImage = get('SANDBOX_IMAGE');
     this.devImage = get('SANDBOX_DEV_IMAGE');
@@ -74,6 +89,9 @@ export class ManagerConfig {
     this.workspaceQuotaMb = get('WORKSPACE_QUOTA_MB');
     this.checkpointMaxFileBytes = get('GIT_CHECKPOINT_MAX_FILE_MB') * 1024 * 1024;
     this.gitDiffMaxBytes = get('GIT_DIFF_MAX_BYTES');
+    this.gitCommandTimeoutMs = get('GIT_COMMAND_TIMEOUT_MS');
+    const debounceMs = get('GIT_AUTOCOMMIT_DEBOUNCE_MS');
+    this.autoCommit = { debounceMs, maxWaitMs: Math.max(get('GIT_AUTOCOMMIT_MAX_WAIT_MS'), debounceMs) };
     this.logMaxSize = get('SANDBOX_LOG_MAX_SIZE');
     this.stopTimeoutS = get('SANDBOX_STOP_TIMEOUT_S');
     this.execMaxTimeoutMs = get('EXEC_MAX_TIMEOUT_MS');

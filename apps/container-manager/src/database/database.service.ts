@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ManagerConfig } from '../config/manager-config';
 import { Migration, MIGRATIONS } from './migration';
 
 /**
@@ -14,8 +14,8 @@ export class DatabaseService implements OnApplicationShutdown {
   private readonly logger = new Logger(DatabaseService.name);
   readonly db: Database.Database;
 
-  constructor(config: ConfigService, @Inject(MIGRATIONS) migrations: Migration[][]) {
-    const dir = join(config.getOrThrow<string>('DATA_DIR'), 'manager');
+  constructor(config: ManagerConfig, @Inject(MIGRATIONS) migrations: Migration[][]) {
+    const dir = join(config.dataDir, 'manager');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.db = new Database(join(dir, 'manager.sqlite'));
     this.db.pragma('journal_mode = WAL');

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { Subscription } from 'rxjs';
+import { ManagerConfig } from '../../config/manager-config';
 import { SessionEvents, SessionLifecycleEvent, WorkspaceChangedEvent } from '../sessions/session-events';
 import { GitService } from './git.service';
 
@@ -29,12 +29,11 @@ export class AutoCommitScheduler implements OnApplicationBootstrap, OnModuleDest
   private stopped = false;
 
   constructor(
-    config: ConfigService,
+    config: ManagerConfig,
     private readonly events: SessionEvents,
     private readonly git: GitService,
   ) {
-    this.debounceMs = config.get<number>('GIT_AUTOCOMMIT_DEBOUNCE_MS') ?? 500;
-    this.maxWaitMs = Math.max(config.get<number>('GIT_AUTOCOMMIT_MAX_WAIT_MS') ?? 5_000, this.debounceMs);
+    ({ debounceMs: this.debounceMs, maxWaitMs: this.maxWaitMs } = config.autoCommit);
   }
 
   onApplicationBootstrap(): void {

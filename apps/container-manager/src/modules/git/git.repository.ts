@@ -1,11 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { GitError, simpleGit, SimpleGit } from 'simple-git';
+import { ManagerConfig } from '../../config/manager-config';
 import { capDiff, isCommitSummary, isNothingToCommit, onlyUnstageableNestedRepos, ParsedStatus, parseBinaryFiles, parseRawGitlinks, parseDiffTree, parsePathList, parseStatusV2 } from './git-output';
 
 /** A session's repository: metadata outside the sandbox's reach, work tree = the (hostile) workspace. */
@@ -95,10 +95,12 @@ export class GitRepository {
   private readonly logger = new Logger(GitRepository.name);
   private readonly home: string;
   private readonly timeoutMs: number;
+  private readonly hostPath: string;
 
-  constructor(config: ConfigService) {
-    this.home = join(config.getOrThrow<string>('DATA_DIR'), 'git', '.home');
-    this.timeoutMs = config.get<number>('GIT_COMMAND_TIMEOUT_MS') ?? 120_000;
+  constructor(config: ManagerConfig) {
+    this.home = join(config.dataDir, 'git', '.home');
+    this.timeoutMs = config.gitCommandTimeoutMs;
+    this.hostPath = config.hostPath;
   }
 
   isInitialized(repo: RepoLocation): boolean {
@@ -174,7 +176,7 @@ export class GitRepository {
       timeout: this.timeoutMs,
       killSignal: 'SIGKILL',
       maxBuffer: 16 * 1024 * 1024,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
+      env: { PATH: this.hostPath, LC_ALL: 'C' },
     });
     return stdout
       .split('\0')
@@ -253,7 +255,7 @@ export class GitRepository {
 
   private git(repo: RepoLocation, cwd = repo.gitDir, withRepo = true): SimpleGit {
     const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      PATH: this.hostPath,
       HOME: this.home,
       XDG_CONFIG_HOME: this.home,
       LC_ALL: 'C',

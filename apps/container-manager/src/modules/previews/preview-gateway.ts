@@ -1,11 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { PinoLogger } from 'nestjs-pino';
 import { INTERNAL_KEY_HEADER } from '@sandbox/contracts';
-import { DomainException, matchesAnyKey, parseInternalKeys, requestIdOf } from '@sandbox/shared';
+import { DomainException, matchesAnyKey, requestIdOf } from '@sandbox/shared';
+import { ManagerConfig } from '../../config/manager-config';
 import { SessionActivity } from '../sessions/session-activity';
 import { SessionUsageService } from '../sessions/session-usage.service';
 import { SessionsService } from '../sessions/sessions.service';
@@ -40,9 +40,9 @@ export class PreviewGateway {
     private readonly sessions: SessionsService,
     private readonly activity: SessionActivity,
     private readonly usage: SessionUsageService,
-    config: ConfigService,
+    config: ManagerConfig,
   ) {
-    this.keys = parseInternalKeys(config.get<string>('INTERNAL_SERVICE_KEY'));
+    this.keys = config.internalKeys;
   }
 
   attach(server: Server): void {

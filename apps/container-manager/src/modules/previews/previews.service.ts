@@ -1,9 +1,9 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Subscription } from 'rxjs';
 import { ErrorCode, PREVIEW_PORT_MAX, PREVIEW_PORT_MIN, Preview, PreviewErrors, PreviewList } from '@sandbox/contracts';
 import { DomainException } from '@sandbox/shared';
+import { ManagerConfig } from '../../config/manager-config';
 import { SessionEvents } from '../sessions/session-events';
 import { PreviewContainerRepository } from './preview-container.repository';
 import type { PreviewRequest } from './preview-request';
@@ -64,10 +64,10 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
     private readonly previews: PreviewsRepository,
     private readonly containers: PreviewContainerRepository,
     private readonly events: SessionEvents,
-    config: ConfigService,
+    config: ManagerConfig,
   ) {
-    this.previewDomain = config.getOrThrow<string>('PREVIEW_DOMAIN');
-    this.publicPort = config.get<number>('PREVIEW_PUBLIC_PORT') || config.getOrThrow<number>('PORT');
+    this.previewDomain = config.previewDomain;
+    this.publicPort = config.previewPublicPort;
   }
 
   onModuleInit(): void {
