@@ -97,12 +97,15 @@ func (h *hostConn) endStream(channel uint32) {
 
 // serve runs one connection: hello, then requests until it breaks. Processes started with `exec`
 // whose caller is gone with the connection are killed; background commands live on.
-func (a *agent) serve(c net.Conn, token string) {
+func (a *agent) serve(c net.Conn) {
 	h := &hostConn{c: c, uploads: map[uint32]chan []byte{}, streams: map[uint32]func(){}}
 	defer func() {
 		h.close()
 		a.connectionLost(h)
 	}()
+	a.mu.Lock()
+	token := a.token
+	a.mu.Unlock()
 	if !h.send(tHello, 0, mustJSON(map[string]interface{}{"token": token, "version": version, "pid": 1})) {
 		return
 	}
@@ -129,6 +132,19 @@ func (a *agent) serve(c net.Conn, token string) {
 func (a *agent) handle(h *hostConn, f frame) {
 	switch f.typ {
 	case tPing:
+		h.ok(f.channel, struct{}{})
+	case tRekey:
+		// Only the manager, on a connection it already authenticated, can send this.
+		var req struct {
+			Token string `json:"token"`
+		}
+		if err := json.Unmarshal(f.payload, &req); err != nil || req.Token == "" || len(req.Token) > 256 {
+			h.fail(f.channel, fail(codeBadRequest, "bad rekey request"))
+			return
+		}
+		a.mu.Lock()
+		a.token = req.Token
+		a.mu.Unlock()
 		h.ok(f.channel, struct{}{})
 	case tData, tEOF:
 		h.mu.Lock()

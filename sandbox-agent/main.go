@@ -48,6 +48,7 @@ func main() {
 	shieldFromSignals()
 
 	a := newAgent()
+	a.token = token
 	go a.reap()
 	if len(os.Args) > 1 {
 		// The image's own entrypoint/command, supervised like any background process.
@@ -64,7 +65,7 @@ func main() {
 			continue
 		}
 		backoff = 20 * time.Millisecond
-		a.serve(conn, token)
+		a.serve(conn)
 		time.Sleep(backoff)
 	}
 }

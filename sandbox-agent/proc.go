@@ -93,6 +93,8 @@ type agent struct {
 	procs   map[string]*proc
 	byPid   map[int]*proc
 	watcher *watcher
+	// token proves the agent to the manager on every dial; a claim of a pooled sandbox replaces it.
+	token string
 }
 
 func newAgent() *agent {

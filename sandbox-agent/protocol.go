@@ -20,6 +20,7 @@ const (
 	tOK      = 3 // reply: JSON result
 	tErr     = 4 // reply: {code, message}
 	tPing    = 5 // manager → agent; reply OK {}
+	tRekey   = 6 // manager → agent: {token}, presented from the next dial on (a pooled sandbox claimed by a session); reply OK {}
 
 	tStart      = 10 // {proc, argv, cwd, env, pty?, attach, exec, outputLimit, ringBytes}
 	tAttach     = 11 // {proc, from}: replay the ring from `from`, then follow

@@ -37,3 +37,25 @@ export const TEST_LABEL = 'sandbox.test';
 export const AGENT_LABEL = 'sandbox.agent';
 /** Which manager (by data directory) owns a container: reconciliation only touches its own. */
 export const MANAGER_LABEL = 'sandbox.manager-id';
+/** Pooled sandboxes (docs/sandboxes.md, "Warm pool"): the template they were made for, and their slot. */
+export const POOL_LABEL = 'sandbox.pool';
+export const POOL_SLOT_LABEL = 'sandbox.pool-slot';
+
+const SESSION_CONTAINER_NAME = /^\/?sandbox-session-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/**
+ * The session a container serves: its session label, or for a pooled container (created before its
+ * session existed, and labels cannot change) the session it was renamed for when claimed. Only the
+ * manager names containers; an unclaimed pooled container serves none.
+ */
+export function sessionOfContainer(labels: Record<string, string> | undefined, name: string | undefined): string | null {
+  const label = labels?.[SESSION_LABEL];
+  if (label) return label;
+  if (!labels?.[POOL_LABEL] || !name) return null;
+  return SESSION_CONTAINER_NAME.exec(name)?.[1] ?? null;
+}
+
+/** Where the warm pool keeps its slots (the directories pooled containers mount as /workspace). */
+export function poolDir(dataDir: string): string {
+  return join(dataDir, 'pool');
+}

@@ -282,4 +282,23 @@ export class ManagerEnvironment extends BaseEnvironment {
   @Min(4_096, { message: 'COMMAND_OUTPUT_RING_BYTES must be between 4096 and 67108864' })
   @Max(67_108_864, { message: 'COMMAND_OUTPUT_RING_BYTES must be between 4096 and 67108864' })
   COMMAND_OUTPUT_RING_BYTES = 4_194_304;
+
+  /** Ready sandboxes kept per template for creates to claim (docs/sandboxes.md, "Warm pool"); 0: off. Needs the agent and WORKSPACE_QUOTA_MB's root. */
+  @Type(() => Number)
+  @IsInt({ message: 'WARM_POOL_SIZE must be an integer' })
+  @Min(0, { message: 'WARM_POOL_SIZE must be between 0 and 32' })
+  @Max(32, { message: 'WARM_POOL_SIZE must be between 0 and 32' })
+  WARM_POOL_SIZE = 0;
+
+  /** Templates that get a warm pool, comma-separated; empty: every READY template. */
+  @IsString()
+  @Matches(/^[a-z0-9,._-]*$/, { message: 'WARM_POOL_TEMPLATES must be a comma-separated list of template names' })
+  WARM_POOL_TEMPLATES = '';
+
+  /** A pooled sandbox older than this is replaced (bounds drift: image updates, memory). */
+  @Type(() => Number)
+  @IsInt({ message: 'WARM_POOL_MAX_AGE_MS must be an integer' })
+  @Min(10_000, { message: 'WARM_POOL_MAX_AGE_MS must be between 10000 and 86400000' })
+  @Max(86_400_000, { message: 'WARM_POOL_MAX_AGE_MS must be between 10000 and 86400000' })
+  WARM_POOL_MAX_AGE_MS = 1_800_000;
 }

@@ -62,6 +62,7 @@ export class ManagerConfig {
   readonly agentReadyTimeoutMs: number;
   readonly watchMaxDirs: number;
   readonly commandRingBytes: number;
+  readonly warmPool: { size: number; templates: string[]; maxAgeMs: number };
 
   constructor(config: ConfigService<ManagerEnvironment, true>) {
     const get = <K extends keyof ManagerEnvironment>(key: K): ManagerEnvironment[K] => config.get(key, { infer: true });
@@ -111,5 +112,10 @@ export class ManagerConfig {
     this.agentReadyTimeoutMs = get('SANDBOX_AGENT_READY_MS');
     this.watchMaxDirs = get('SANDBOX_WATCH_MAX_DIRS');
     this.commandRingBytes = get('COMMAND_OUTPUT_RING_BYTES');
+    this.warmPool = {
+      size: get('WARM_POOL_SIZE'),
+      templates: get('WARM_POOL_TEMPLATES').split(',').filter((name) => name.length > 0),
+      maxAgeMs: get('WARM_POOL_MAX_AGE_MS'),
+    };
   }
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import Docker from 'dockerode';
 import { Readable, Writable } from 'node:stream';
 import { ManagerConfig } from '../config/manager-config';
-import { MANAGED_LABEL, MANAGER_LABEL, SESSION_LABEL } from '../common/paths';
+import { MANAGED_LABEL, MANAGER_LABEL, sessionOfContainer } from '../common/paths';
 
 export interface ContainerState {
   id: string;
@@ -108,6 +108,16 @@ export class DockerRepository {
       return true;
     } catch (error) {
       if (dockerStatusOf(error) === 404) return false;
+      throw error;
+    }
+  }
+
+  /** The image's id (it changes when the tag is rebuilt), or null when there is no such image. */
+  async imageId(image: string): Promise<string | null> {
+    try {
+      return (await this.docker.getImage(image).inspect()).Id;
+    } catch (error) {
+      if (dockerStatusOf(error) === 404) return null;
       throw error;
     }
   }
@@ -249,6 +259,10 @@ export class DockerRepository {
     }
   }
 
+  async renameContainer(id: string, name: string): Promise<void> {
+    await this.docker.getContainer(id).rename({ name });
+  }
+
   /** Removes a container (running or not); a missing one counts as removed. */
   async removeContainer(idOrName: string): Promise<void> {
     try {
@@ -267,7 +281,7 @@ export class DockerRepository {
         name: info.Name.replace(/^\//, ''),
         running: info.State.Running,
         paused: info.State.Paused,
-        sessionId: info.Config.Labels?.[SESSION_LABEL] ?? null,
+        sessionId: sessionOfContainer(info.Config.Labels, info.Name),
         ipAddress: info.NetworkSettings.Networks?.[this.config.network]?.IPAddress || null,
         raw: info,
       };
@@ -380,7 +394,7 @@ export class DockerRepository {
       name: (c.Names[0] ?? '').replace(/^\//, ''),
       running: c.State === 'running',
       paused: c.State === 'paused',
-      sessionId: c.Labels[SESSION_LABEL] ?? null,
+      sessionId: sessionOfContainer(c.Labels, c.Names[0]),
     }));
   }
 
@@ -444,7 +458,7 @@ function parseContainerEvent(line: string): ContainerEvent | null {
     const event = JSON.parse(line) as { Action?: string; id?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
     const containerId = event.Actor?.ID ?? event.id;
     if (!event.Action || !containerId) return null;
-    return { action: event.Action, containerId, sessionId: event.Actor?.Attributes?.[SESSION_LABEL] ?? null };
+    return { action: event.Action, containerId, sessionId: sessionOfContainer(event.Actor?.Attributes, event.Actor?.Attributes?.name) };
   } catch {
     return null;
   }

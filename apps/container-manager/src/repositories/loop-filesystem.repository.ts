@@ -35,6 +35,21 @@ export class LoopFilesystemRepository {
     await this.run('mount', ['-t', 'ext4', '-o', 'loop,nosuid,nodev', image, target]);
   }
 
+  /** Bind-mounts the directory `source` on `target`, without setuid binaries or device files. */
+  async bind(source: string, target: string): Promise<void> {
+    await this.run('mount', ['--bind', '-o', 'nosuid,nodev', source, target]);
+  }
+
+  /**
+   * Makes `dir` a mount point of its own whose mounts propagate to their copies (rshared), so a
+   * mount made under it later also appears in containers that bound a directory below it with
+   * rslave propagation. Idempotent.
+   */
+  async makeSharedMountPoint(dir: string): Promise<void> {
+    if (!(await this.isMounted(dir))) await this.run('mount', ['--bind', dir, dir]);
+    await this.run('mount', ['--make-rshared', dir]);
+  }
+
   /** Unmounts whatever is mounted on `target` (idempotent); lazily when it is busy, so the caller can go on. */
   async unmount(target: string): Promise<void> {
     // Bounded: the same image may have been mounted more than once on the target.

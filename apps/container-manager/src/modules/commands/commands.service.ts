@@ -41,6 +41,7 @@ export class CommandsService {
 
   async start(sessionId: string, request: StartCommandRequest): Promise<StartCommandResponse> {
     const cwd = resolveCwd(request.cwd);
+    const session = this.sessions.requireRunning(sessionId);
     const agent = await this.agentOf(sessionId);
     const running = (await this.listOn(agent)).filter((command) => command.status === 'running').length;
     if (running >= MAX_RUNNING_COMMANDS) throw DomainException.conflict(`Session ${sessionId} already runs ${MAX_RUNNING_COMMANDS} commands`);
@@ -51,7 +52,7 @@ export class CommandsService {
         proc: PROC_PREFIX + commandId,
         argv,
         cwd,
-        env: request.env ?? {},
+        env: { ...session.env, ...request.env },
         stdin: true,
         ringBytes: this.config.commandRingBytes,
         meta: { command: request.command },

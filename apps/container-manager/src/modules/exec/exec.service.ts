@@ -59,7 +59,8 @@ export class ExecService {
       containerId: session.containerId,
       argv: typeof request.command === 'string' ? ['sh', '-c', request.command] : request.command,
       cwd: resolveCwd(request.cwd),
-      env: Object.entries(request.env ?? {}).map(([key, value]) => `${key}=${value}`),
+      // The session's env under the request's: a pooled sandbox was created before its session (docs/sandboxes.md, "Warm pool").
+      env: Object.entries({ ...session.env, ...request.env }).map(([key, value]) => `${key}=${value}`),
       stdin: request.stdin === undefined ? undefined : Buffer.from(request.stdin, 'utf8'),
       timeoutMs,
     };

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import Docker from 'dockerode';
 import type { Readable } from 'node:stream';
-import { MANAGED_LABEL, SESSION_LABEL, containerName } from '../../common/paths';
+import { MANAGED_LABEL, containerName, sessionOfContainer } from '../../common/paths';
 
 /** What the proxy needs to know about a session's container, read from Docker, never from a request. */
 export type ContainerLookup =
@@ -42,7 +42,7 @@ export class PreviewContainerRepository implements OnModuleDestroy {
         containerId: info.Id,
         running: info.State?.Running === true,
         ip: ip ? ip : null,
-        sessionLabel: info.Config?.Labels?.[SESSION_LABEL] ?? null,
+        sessionLabel: sessionOfContainer(info.Config?.Labels, info.Name),
       };
     } catch (error) {
       const status = (error as { statusCode?: number }).statusCode;
@@ -98,7 +98,7 @@ export class PreviewContainerRepository implements OnModuleDestroy {
 function sessionOfEvent(line: string): string | null {
   try {
     const event = JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } };
-    return event.Actor?.Attributes?.[SESSION_LABEL] ?? null;
+    return sessionOfContainer(event.Actor?.Attributes, event.Actor?.Attributes?.name);
   } catch {
     return null;
   }

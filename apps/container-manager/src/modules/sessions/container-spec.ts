@@ -1,5 +1,5 @@
 import type { ContainerCreateOptions } from 'dockerode';
-import { AGENT_LABEL, containerName, MANAGED_LABEL, MANAGER_LABEL, SESSION_LABEL, TEST_LABEL } from '../../common/paths';
+import { AGENT_LABEL, containerName, MANAGED_LABEL, MANAGER_LABEL, POOL_LABEL, POOL_SLOT_LABEL, SESSION_LABEL, TEST_LABEL } from '../../common/paths';
 import { AGENT_CONTROL_DIR_IN_SANDBOX, AGENT_PATH_IN_SANDBOX, AGENT_TOKEN_ENV, AgentMount } from '../../repositories/sandbox-agent/sandbox-agent.repository';
 
 export const SANDBOX_UID = 1000;
@@ -20,6 +20,39 @@ export interface SandboxSpecInput {
   testLabel: boolean;
   /** The in-sandbox agent, when there is one: it becomes PID 1 and runs `command` (the image's own) as a child. */
   agent?: AgentMount & { command: string[] };
+}
+
+/** A pooled sandbox: no session yet; `workspaceHostPath` is its slot, which a claim mounts the session's workspace onto. */
+export interface PooledSpecInput extends Omit<SandboxSpecInput, 'sessionId' | 'env' | 'agent'> {
+  slotId: string;
+  template: string;
+  agent: AgentMount & { command: string[] };
+}
+
+export function pooledContainerName(slotId: string): string {
+  return `sandbox-pool-${slotId}`;
+}
+
+/**
+ * The same hardened sandbox for the warm pool (docs/sandboxes.md, "Warm pool"): named and labelled
+ * for its slot rather than a session, without session env (given to the agent per command after
+ * the claim), and with /workspace bound from the slot with rslave propagation, so the session's
+ * workspace, mounted on the slot at the claim, appears inside it.
+ */
+export function pooledContainerSpec(input: PooledSpecInput): ContainerCreateOptions {
+  const spec = sandboxContainerSpec({ ...input, sessionId: input.slotId, env: {} });
+  const labels: Record<string, string> = { ...spec.Labels, [POOL_LABEL]: input.template, [POOL_SLOT_LABEL]: input.slotId };
+  delete labels[SESSION_LABEL];
+  return {
+    ...spec,
+    name: pooledContainerName(input.slotId),
+    Labels: labels,
+    HostConfig: {
+      ...spec.HostConfig,
+      Binds: (spec.HostConfig?.Binds ?? []).filter((bind) => !bind.endsWith(`:${SANDBOX_WORKDIR}:rw`)),
+      Mounts: [{ Type: 'bind', Source: input.workspaceHostPath, Target: SANDBOX_WORKDIR, ReadOnly: false, BindOptions: { Propagation: 'rslave' } }],
+    },
+  };
 }
 
 /**

@@ -17,6 +17,7 @@ import { SessionsController } from './sessions.controller';
 import { SessionsReconciler } from './sessions.reconciler';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
+import { WarmPool } from './warm-pool';
 
 export { SESSION_MIGRATIONS } from './sessions.migrations';
 
@@ -43,7 +44,8 @@ export { SESSION_MIGRATIONS } from './sessions.migrations';
     DockerRepository,
     WorkspaceRepository,
     LoopFilesystemRepository,
+    WarmPool,
   ],
-  exports: [SessionsService, SessionStateMachine, SessionsRepository, SessionEvents, SessionActivity, SessionUsageService, DockerRepository, WorkspaceRepository],
+  exports: [SessionsService, SessionStateMachine, SessionsRepository, SessionEvents, SessionActivity, SessionUsageService, DockerRepository, WorkspaceRepository, WarmPool],
 })
 export class SessionsModule {}

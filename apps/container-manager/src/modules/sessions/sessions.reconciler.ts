@@ -5,6 +5,7 @@ import { WorkspaceRepository } from '../../repositories/workspace.repository';
 import { ContainerMonitor, deathReason } from './container-monitor';
 import { SessionStateMachine } from './session-state-machine';
 import { SessionRecord, SessionsRepository } from './sessions.repository';
+import { WarmPool } from './warm-pool';
 
 export interface ReconcileReport {
   reattached: string[];
@@ -32,6 +33,7 @@ export class SessionsReconciler implements OnApplicationBootstrap {
     private readonly docker: DockerRepository,
     private readonly workspaces: WorkspaceRepository,
     private readonly monitor: ContainerMonitor,
+    private readonly pool: WarmPool,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -43,6 +45,8 @@ export class SessionsReconciler implements OnApplicationBootstrap {
     }
     // From here on, Docker's events (and the periodic sweep) keep the records true.
     this.monitor.start();
+    // Only now: pooled containers made before the reconciliation would have been taken for orphans.
+    await this.pool.start();
   }
 
   async reconcile(): Promise<ReconcileReport> {

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { CreateSandboxRequest, SandboxSession, SandboxStatus, SessionLifecycleSettings } from '@sandbox/contracts';
-import { AGENT_LABEL, containerName } from '../../common/paths';
+import { AGENT_LABEL, containerName, POOL_LABEL } from '../../common/paths';
 import { ManagerConfig } from '../../config/manager-config';
 import { DockerRepository } from '../../repositories/docker.repository';
 import { SandboxAgentRepository } from '../../repositories/sandbox-agent/sandbox-agent.repository';
@@ -12,6 +12,7 @@ import { SessionEvents } from './session-events';
 import { SessionStateMachine } from './session-state-machine';
 import { SessionErrors } from './sessions.exception';
 import { effectiveLifecycle, SessionRecord, SessionsRepository, toSession } from './sessions.repository';
+import { WarmPool } from './warm-pool';
 
 /**
  * Session lifecycle: SQLite record, host workspace and hardened container. One lifecycle operation
@@ -31,6 +32,7 @@ export class SessionsService {
     private readonly templates: TemplatesService,
     private readonly agents: SandboxAgentRepository,
     private readonly activity: SessionActivity,
+    private readonly pool: WarmPool,
   ) {}
 
   /** Idempotent on sessionId: an existing session is returned as is (`created: false`). */
@@ -158,6 +160,7 @@ export class SessionsService {
       if (session.status === SandboxStatus.Paused && session.containerId) await this.docker.unpauseContainer(session.containerId).catch(() => undefined);
       await this.docker.removeContainer(session.containerId ?? session.containerName);
       await this.docker.removeContainer(session.containerName);
+      await this.pool.releaseSession(id); // a claimed pool slot holds the workspace mounted
       await this.workspaces.remove(id);
       this.agents.release(id);
       this.events.emitLifecycle({ type: 'deleted', sessionId: id });
@@ -213,6 +216,20 @@ export class SessionsService {
       if (existing && !existing.running && this.agents.enabled && !existing.raw.Config.Labels?.[AGENT_LABEL]) {
         await this.docker.removeContainer(existing.id);
         existing = null;
+      }
+      // A pooled sandbox serves its session's first run only: its mounts name the slot, so a stopped one is replaced.
+      if (existing && !existing.running && existing.raw.Config.Labels?.[POOL_LABEL]) {
+        await this.docker.removeContainer(existing.id);
+        await this.pool.releaseSession(id);
+        existing = null;
+      }
+      // A new session takes a warm sandbox when one fits (docs/sandboxes.md, "Warm pool").
+      if (!existing && session.status === SandboxStatus.Creating && session.template) {
+        const claimed = await this.pool.claim(id, { template: session.template, image: session.image, cpu: session.cpu, memoryMb: session.memoryMb }, workspace);
+        if (claimed) {
+          this.sessions.update(id, { containerId: claimed });
+          return this.state.transition(id, SandboxStatus.Running, { containerId: claimed });
+        }
       }
       // The agent's socket is listened on before the container starts (its agent dials at once).
       const agent = !existing || this.agents.expects(id) ? this.agents.prepare(id) : null;

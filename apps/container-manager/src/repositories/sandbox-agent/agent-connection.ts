@@ -35,7 +35,8 @@ export class AgentConnection {
 
   constructor(
     private readonly socket: Socket,
-    readonly sessionId: string,
+    /** The session it serves (changes once: when a pooled sandbox is claimed). */
+    public sessionId: string,
     readonly version: string,
     onViolation: (reason: string) => void,
     initial: Buffer,

@@ -9,6 +9,7 @@ export const FrameType = {
   Ok: 3,
   Err: 4,
   Ping: 5,
+  Rekey: 6,
   Start: 10,
   Attach: 11,
   Detach: 12,

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import { Observable, Subject } from 'rxjs';
@@ -19,6 +19,8 @@ const MAX_SOCKET_PATH = 107;
 /** Dialers that have not said hello yet, per session; the oldest is dropped beyond this. */
 const MAX_PENDING_DIALERS = 8;
 const HELLO_TIMEOUT_MS = 3_000;
+/** Socket directories of pooled sandboxes are named `pool-{slotId}` until a session claims them. */
+const POOL_PREFIX = 'pool-';
 
 /** What a sandbox container needs to run the agent (see container-spec.ts). */
 export interface AgentMount {
@@ -29,6 +31,8 @@ export interface AgentMount {
 }
 
 interface Listener {
+  /** Whose agent it expects: a session id, or `pool-{slotId}` until the slot is claimed. */
+  identity: string;
   server: Server;
   pending: Set<Socket>;
   connection: AgentConnection | null;
@@ -74,9 +78,12 @@ export class SandboxAgentRepository implements OnModuleInit, OnApplicationShutdo
     } else {
       this.logger.warn('SANDBOX_AGENT_BINARY is not set: new sandboxes run without the agent (slower exec and files, no background commands or watches)');
     }
-    // Sessions created earlier: their agents re-dial the same sockets.
+    // Sessions created earlier: their agents re-dial the same sockets. Pooled sandboxes never claimed
+    // belong to the manager that made them: reconciliation removes their containers.
     for (const name of readdirSync(root)) {
-      if (name !== 'secret' && lstatSync(join(root, name)).isDirectory()) this.listen(name);
+      if (name === 'secret' || !lstatSync(join(root, name)).isDirectory()) continue;
+      if (name.startsWith(POOL_PREFIX)) rmSync(join(root, name), { recursive: true, force: true });
+      else this.listen(name);
     }
   }
 
@@ -90,6 +97,47 @@ export class SandboxAgentRepository implements OnModuleInit, OnApplicationShutdo
     if (!this.config.agentBinary) return null;
     const controlDir = this.listen(sessionId);
     return { binary: this.config.agentBinary, controlDir, token: this.tokenOf(sessionId), version: this.version };
+  }
+
+  /** Sets up the socket of a pooled sandbox (slot), before any session exists; its token is the slot's. */
+  prepareSlot(slotId: string): AgentMount | null {
+    return this.prepare(POOL_PREFIX + slotId);
+  }
+
+  /** The agent of an unclaimed slot, once connected (waits up to `waitMs`). */
+  slotConnection(slotId: string, waitMs: number): Promise<AgentConnection | null> {
+    return this.connection(POOL_PREFIX + slotId, waitMs);
+  }
+
+  /**
+   * Hands a pooled sandbox's agent to a session: the agent is told the session's token (it presents
+   * it on every later dial), the socket directory is renamed to the session's (the container keeps
+   * it mounted: a rename does not change what it sees), and from here on the agent is the session's
+   * like any other. Throws when the slot's agent is not connected.
+   */
+  async claim(slotId: string, sessionId: string): Promise<void> {
+    const key = POOL_PREFIX + slotId;
+    const listener = this.listeners.get(key);
+    const connection = listener?.connection;
+    if (!listener || !connection?.isOpen) throw new Error(`the agent of pool slot ${slotId} is not connected`);
+    await connection.call(FrameType.Rekey, { token: this.tokenOf(sessionId) }, { timeoutMs: 5_000 });
+    this.release(sessionId); // what an earlier, failed create may have left
+    renameSync(this.controlDir(key), this.controlDir(sessionId));
+    this.listeners.delete(key);
+    listener.identity = sessionId;
+    this.listeners.set(sessionId, listener);
+    connection.sessionId = sessionId;
+    this.connectedSubject.next(connection);
+  }
+
+  /** Whether an unclaimed slot's agent is connected (a slot whose agent left is not handed out). */
+  slotReady(slotId: string): boolean {
+    return this.listeners.get(POOL_PREFIX + slotId)?.connection?.isOpen === true;
+  }
+
+  /** Forgets a slot that was never claimed (its container is being removed). */
+  releaseSlot(slotId: string): void {
+    this.release(POOL_PREFIX + slotId);
   }
 
   /**
@@ -159,8 +207,8 @@ export class SandboxAgentRepository implements OnModuleInit, OnApplicationShutdo
     mkdirSync(dir, { recursive: true, mode: 0o755 });
     chmodSync(dir, 0o755);
     if (existsSync(socketPath)) unlinkSync(socketPath);
-    const listener: Listener = { server: createServer(), pending: new Set(), connection: null, waiters: new Set(), unresponsiveSince: null };
-    listener.server.on('connection', (socket) => this.accept(sessionId, listener, socket));
+    const listener: Listener = { identity: sessionId, server: createServer(), pending: new Set(), connection: null, waiters: new Set(), unresponsiveSince: null };
+    listener.server.on('connection', (socket) => this.accept(listener, socket));
     listener.server.on('error', (error) => this.logger.error({ err: error, sessionId }, 'agent socket failed'));
     listener.server.listen(socketPath, () => {
       // The agent runs as the sandbox user; nobody else but root may connect.
@@ -172,7 +220,8 @@ export class SandboxAgentRepository implements OnModuleInit, OnApplicationShutdo
   }
 
   /** A dialer must send a hello with the session's token first; anything else closes it. */
-  private accept(sessionId: string, listener: Listener, socket: Socket): void {
+  private accept(listener: Listener, socket: Socket): void {
+    const sessionId = listener.identity;
     if (this.listeners.get(sessionId) !== listener) return void socket.destroy();
     listener.pending.add(socket);
     if (listener.pending.size > MAX_PENDING_DIALERS) {
@@ -221,7 +270,8 @@ export class SandboxAgentRepository implements OnModuleInit, OnApplicationShutdo
       listener.unresponsiveSince = null;
       previous?.close();
       for (const waiter of [...listener.waiters]) waiter(connection);
-      this.connectedSubject.next(connection);
+      // A slot's agent serves no session yet (the claim announces it).
+      if (!sessionId.startsWith(POOL_PREFIX)) this.connectedSubject.next(connection);
     };
     socket.on('data', onData);
     socket.on('error', () => reject('socket error'));
