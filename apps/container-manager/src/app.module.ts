@@ -16,6 +16,7 @@ import { SandboxAgentModule } from './modules/sandbox-agent/sandbox-agent.module
 import { SESSION_MIGRATIONS, SessionsModule } from './modules/sessions/sessions.module';
 import { TEMPLATE_MIGRATIONS } from './modules/templates/templates.module';
 import { TerminalModule } from './modules/terminal/terminal.module';
+import { RepositoriesModule } from './repositories/repositories.module';
 
 @Module({})
 export class AppModule {
@@ -39,7 +40,7 @@ export class AppModule {
         FilesModule,
         GitModule,
         PreviewsModule,
-        HealthModule.register({ checks: ManagerHealthChecks }),
+        HealthModule.register({ checks: ManagerHealthChecks, imports: [RepositoriesModule] }),
       ],
     };
   }

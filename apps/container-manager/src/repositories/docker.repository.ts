@@ -14,8 +14,9 @@ export interface ContainerState {
 }
 
 export interface ContainerDetails extends ContainerState {
+  /** Address on the sandbox network (SANDBOX_NETWORK); null when not attached to it. */
   ipAddress: string | null;
-  raw: Docker.ContainerInspectInfo;
+  labels: Record<string, string>;
 }
 
 export interface ExecOptions {
@@ -89,10 +90,10 @@ export function dockerStatusOf(error: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
-/** Every call the manager makes to the Docker Engine API (dockerode) goes through here. */
+/** Every call the manager makes to the Docker Engine API goes through here: the one dockerode client of the app. */
 @Injectable()
 export class DockerRepository {
-  readonly docker: Docker;
+  private readonly docker: Docker;
 
   constructor(private readonly config: ManagerConfig) {
     this.docker = new Docker(dockerOptions(config.dockerHost));
@@ -283,7 +284,7 @@ export class DockerRepository {
         paused: info.State.Paused,
         sessionId: sessionOfContainer(info.Config.Labels, info.Name),
         ipAddress: info.NetworkSettings.Networks?.[this.config.network]?.IPAddress || null,
-        raw: info,
+        labels: info.Config.Labels ?? {},
       };
     } catch (error) {
       if (dockerStatusOf(error) === 404) return null;
@@ -329,16 +330,17 @@ export class DockerRepository {
   }
 
   /**
-   * Follows Docker's container events of this manager's sandboxes (by label) until closed. A broken
-   * stream is reopened with exponential backoff (up to 5 s); `onReconnect` runs each time it is open
-   * again, so the caller can look for what it missed meanwhile.
+   * Follows Docker's container events of this manager's sandboxes (by label; `anyManager`: of every
+   * managed sandbox) until closed. A broken stream is reopened with exponential backoff (up to 5 s);
+   * `onReconnect` runs each time it is open again, so the caller can look for what it missed meanwhile.
    */
-  watchContainerEvents(actions: string[], onEvent: (event: ContainerEvent) => void, onReconnect: () => void): EventWatch {
+  watchContainerEvents(actions: string[], onEvent: (event: ContainerEvent) => void, onReconnect: () => void, options: { anyManager?: boolean } = {}): EventWatch {
     let closed = false;
     let stream: Readable | undefined;
     let delay = 100;
     let opened = false;
-    const filters = { type: ['container' as const], event: actions, label: [`${MANAGED_LABEL}=true`, `${MANAGER_LABEL}=${this.config.managerId}`] };
+    const label = options.anyManager ? [`${MANAGED_LABEL}=true`] : [`${MANAGED_LABEL}=true`, `${MANAGER_LABEL}=${this.config.managerId}`];
+    const filters = { type: ['container' as const], event: actions, label };
     const retry = () => {
       stream = undefined;
       if (closed) return;
@@ -464,7 +466,8 @@ function parseContainerEvent(line: string): ContainerEvent | null {
   }
 }
 
-function dockerOptions(host: string): Docker.DockerOptions {
+/** dockerode's connection options for a `DOCKER_HOST` (unix://, tcp:// or http://). */
+export function dockerOptions(host: string): Docker.DockerOptions {
   if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
   const url = new URL(host.replace(/^tcp:/, 'http:'));
   return { host: url.hostname, port: Number(url.port || 2375), protocol: 'http' };

@@ -7,12 +7,12 @@ import WebSocket from 'ws';
 import { ManagerRoutes, PreviewErrors } from '@sandbox/contracts';
 import { RunningApp, startTestApp } from '@sandbox/testing';
 import { AppModule } from '../../src/app.module';
-import { dockerOptions } from '../../src/modules/previews/preview-container.repository';
+import { dockerOptions } from '../../src/repositories/docker.repository';
 import { PreviewsService } from '../../src/modules/previews/previews.service';
 import { SessionEvents } from '../../src/modules/sessions/session-events';
 import { CONTAINER_MANAGER_SERVICE } from '../../src/service';
 import { EchoedRequest, Reply, call, download, eventually, sha256 } from './http-helpers';
-import { SandboxFixture } from '../../src/modules/previews/testing/sandbox-fixture';
+import { SandboxFixture } from '../support/sandbox-fixture';
 
 const KEY = 'previews-test-internal-key-0123456789';
 const DOMAIN = 'preview.localhost';

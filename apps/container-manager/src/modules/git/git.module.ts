@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { SessionsModule } from '../sessions/sessions.module';
 import { AutoCommitScheduler } from './auto-commit.scheduler';
 import { CheckpointsRepository } from './checkpoints.repository';
 import { GitController } from './git.controller';
@@ -9,10 +10,11 @@ import { WorkspaceOwnershipRepository } from './workspace-ownership.repository';
 export { GIT_MIGRATIONS } from './git.migrations';
 
 /**
- * Git checkpoint timeline of every session. Needs (from elsewhere): DatabaseService (global),
- * OutboxService (global), SessionEvents and SessionsService (the global sessions module).
+ * Git checkpoint timeline of every session. Needs DatabaseService and OutboxService (global), and
+ * SessionEvents and SessionsService from the sessions module.
  */
 @Module({
+  imports: [SessionsModule],
   controllers: [GitController],
   providers: [GitRepository, CheckpointsRepository, WorkspaceOwnershipRepository, GitService, AutoCommitScheduler],
   exports: [GitService],

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { PreviewContainerRepository } from './preview-container.repository';
+import { RepositoriesModule } from '../../repositories/repositories.module';
+import { SessionsModule } from '../sessions/sessions.module';
 import { PreviewGateway } from './preview-gateway';
 import { PreviewProxy } from './preview-proxy';
 import { PreviewsController } from './previews.controller';
@@ -11,8 +12,9 @@ import { PreviewsService } from './previews.service';
  * is attached to the HTTP server by the service description's `configure`, ahead of Express.
  */
 @Module({
+  imports: [SessionsModule, RepositoriesModule],
   controllers: [PreviewsController],
-  providers: [PreviewsRepository, PreviewContainerRepository, PreviewsService, PreviewProxy, PreviewGateway],
+  providers: [PreviewsRepository, PreviewsService, PreviewProxy, PreviewGateway],
   exports: [PreviewsService, PreviewGateway],
 })
 export class PreviewsModule {}

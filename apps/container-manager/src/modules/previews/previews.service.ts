@@ -3,9 +3,10 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Subscription } from 'rxjs';
 import { ErrorCode, PREVIEW_PORT_MAX, PREVIEW_PORT_MIN, Preview, PreviewErrors, PreviewList } from '@sandbox/contracts';
 import { DomainException } from '@sandbox/shared';
+import { containerName } from '../../common/paths';
 import { ManagerConfig } from '../../config/manager-config';
+import { DockerRepository, EventWatch } from '../../repositories/docker.repository';
 import { SessionEvents } from '../sessions/session-events';
-import { PreviewContainerRepository } from './preview-container.repository';
 import type { PreviewRequest } from './preview-request';
 import { PreviewRecord, PreviewsRepository } from './previews.repository';
 
@@ -59,10 +60,11 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
   private readonly previewDomain: string;
   private readonly publicPort: number;
   private lifecycle: Subscription | undefined;
+  private containerEvents: EventWatch | undefined;
 
   constructor(
     private readonly previews: PreviewsRepository,
-    private readonly containers: PreviewContainerRepository,
+    private readonly docker: DockerRepository,
     private readonly events: SessionEvents,
     config: ManagerConfig,
   ) {
@@ -76,7 +78,16 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
       list.push(record);
       this.registrations.set(record.sessionId, list);
     }
-    this.containers.watch((sessionId) => this.addresses.delete(sessionId));
+    // Any lifecycle change of a sandbox drops its cached address; after a gap in the events, all of them.
+    // Every managed sandbox, like the lookup: a container is matched by its name and session label.
+    this.containerEvents = this.docker.watchContainerEvents(
+      ['start', 'die', 'stop', 'destroy', 'restart'],
+      (event) => {
+        if (event.sessionId) this.addresses.delete(event.sessionId);
+      },
+      () => this.addresses.clear(),
+      { anyManager: true },
+    );
     this.lifecycle = this.events.lifecycle$.subscribe((event) => {
       if (event.type === 'stopped' || event.type === 'deleted') this.dropSession(event.sessionId);
       if (event.type === 'started') this.addresses.delete(event.sessionId);
@@ -85,6 +96,7 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.lifecycle?.unsubscribe();
+    this.containerEvents?.close();
   }
 
   get domain(): string {
@@ -209,14 +221,21 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
     );
   }
 
+  /** The session's container is read from Docker (by its name), never from a request. */
   private async lookup(sessionId: string): Promise<string> {
-    const found = await this.containers.inspect(sessionId);
-    if (found.kind === 'missing') throw internal(PreviewErrors.containerNotFound(sessionId, found.cause));
+    let found;
+    try {
+      found = await this.docker.inspectContainer(containerName(sessionId));
+    } catch (error) {
+      this.logger.warn({ err: error, sessionId }, 'container inspect failed');
+      throw internal(PreviewErrors.containerNotFound(sessionId, 'Docker engine unavailable'));
+    }
+    if (!found) throw internal(PreviewErrors.containerNotFound(sessionId, 'no such container'));
     // A container by that name that is not this session's (a recycled name) never serves its traffic.
-    if (found.sessionLabel !== sessionId) throw internal(PreviewErrors.containerNotFound(sessionId, 'container belongs to another session'));
+    if (found.sessionId !== sessionId) throw internal(PreviewErrors.containerNotFound(sessionId, 'container belongs to another session'));
     if (!found.running) throw internal(PreviewErrors.containerNotRunning(sessionId));
-    if (!found.ip) throw internal(PreviewErrors.noContainerIp(sessionId));
-    return found.ip;
+    if (!found.ipAddress) throw internal(PreviewErrors.noContainerIp(sessionId));
+    return found.ipAddress;
   }
 
   private refresh(sessionId: string): void {

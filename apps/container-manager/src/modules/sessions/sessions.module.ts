@@ -1,9 +1,7 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { ManagerConfigModule } from '../../config/manager-config.module';
-import { DockerRepository } from '../../repositories/docker.repository';
-import { LoopFilesystemRepository } from '../../repositories/loop-filesystem.repository';
-import { WorkspaceRepository } from '../../repositories/workspace.repository';
+import { RepositoriesModule } from '../../repositories/repositories.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { TemplatesModule } from '../templates/templates.module';
 import { ContainerMonitor } from './container-monitor';
@@ -15,23 +13,20 @@ import { SessionUsageService } from './session-usage.service';
 import { SessionStateMachine } from './session-state-machine';
 import { SessionsController } from './sessions.controller';
 import { SessionsReconciler } from './sessions.reconciler';
-import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 import { WarmPool } from './warm-pool';
 
 export { SESSION_MIGRATIONS } from './sessions.migrations';
 
 /**
- * Sessions and their sandboxes. Global: exec, files, git and previews use the session service,
- * the Docker and workspace repositories and the lifecycle events from here (templates: the session
- * rows and Docker).
+ * Sessions and their sandboxes. Exec, files, commands, the terminal, git and previews import it for
+ * the session service, the state machine, activity, usage and the lifecycle events; the I/O adapters
+ * are the repositories module's.
  */
-@Global()
 @Module({
-  imports: [ManagerConfigModule, OutboxModule, TemplatesModule],
+  imports: [ManagerConfigModule, OutboxModule, RepositoriesModule, TemplatesModule],
   controllers: [SessionsController],
   providers: [
-    SessionsRepository,
     SessionStateMachine,
     SessionsService,
     SessionsReconciler,
@@ -41,11 +36,8 @@ export { SESSION_MIGRATIONS } from './sessions.migrations';
     LifecycleScheduler,
     SessionUsageService,
     { provide: APP_INTERCEPTOR, useClass: SandboxUseInterceptor },
-    DockerRepository,
-    WorkspaceRepository,
-    LoopFilesystemRepository,
     WarmPool,
   ],
-  exports: [SessionsService, SessionStateMachine, SessionsRepository, SessionEvents, SessionActivity, SessionUsageService, DockerRepository, WorkspaceRepository, WarmPool],
+  exports: [SessionsService, SessionStateMachine, SessionEvents, SessionActivity, SessionUsageService],
 })
 export class SessionsModule {}

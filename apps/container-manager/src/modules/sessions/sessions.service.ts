@@ -213,12 +213,12 @@ export class SessionsService {
       let existing = containerId ? await this.docker.inspectContainer(containerId) : null;
       // A stopped sandbox made before the agent gets a new container with it: its root is read-only and
       // /tmp a tmpfs, so nothing a stop had not already dropped is lost (the workspace is the same).
-      if (existing && !existing.running && this.agents.enabled && !existing.raw.Config.Labels?.[AGENT_LABEL]) {
+      if (existing && !existing.running && this.agents.enabled && !existing.labels[AGENT_LABEL]) {
         await this.docker.removeContainer(existing.id);
         existing = null;
       }
       // A pooled sandbox serves its session's first run only: its mounts name the slot, so a stopped one is replaced.
-      if (existing && !existing.running && existing.raw.Config.Labels?.[POOL_LABEL]) {
+      if (existing && !existing.running && existing.labels[POOL_LABEL]) {
         await this.docker.removeContainer(existing.id);
         await this.pool.releaseSession(id);
         existing = null;
