@@ -9,8 +9,19 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const out = join(root, 'dist');
-// `bench` and `libs/testing` are compiled too: `npm run bench` runs from dist/bench.
-const sources = ['libs/contracts/src', 'libs/clients/src', 'libs/shared/src', 'libs/testing/src', 'apps/api-gateway/src', 'apps/worker-service/src', 'apps/container-manager/src', 'bench'];
+// `bench`, `libs/testing` and the test support files benchmarks share with the tests (apps/*/test/support,
+// never compiled into an app's own tree) are compiled too: `npm run bench` runs from dist/bench.
+const sources = [
+  'libs/contracts/src',
+  'libs/clients/src',
+  'libs/shared/src',
+  'libs/testing/src',
+  'apps/api-gateway/src',
+  'apps/worker-service/src',
+  'apps/container-manager/src',
+  'apps/container-manager/test/support',
+  'bench',
+];
 
 async function* walk(dir) {
   for (const entry of await readdir(dir, { withFileTypes: true })) {

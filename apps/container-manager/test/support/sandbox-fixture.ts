@@ -3,8 +3,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TEST_LABEL } from '../../../common/paths';
-import { sandboxContainerSpec } from '../../sessions/container-spec';
+import { TEST_LABEL } from '../../src/common/paths';
+import { sandboxContainerSpec } from '../../src/modules/sessions/container-spec';
 import { SANDBOX_WEB_SERVER } from './sandbox-web-server';
 
 /**
