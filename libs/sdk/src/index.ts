@@ -15,6 +15,7 @@ export {
   type GraphQLErrorEntry,
 } from './errors.js';
 export type { TypedDocument } from './transport.js';
+export { Terminal, type TerminalExit } from './terminal.js';
 export type * from './types.js';
 /** Every generated operation document and schema type, for `client.request(SomeDocument, variables)`. */
 export * as graphql from './generated/graphql.js';

@@ -1,5 +1,7 @@
 import type {
   CheckpointFieldsFragment,
+  CommandFieldsFragment,
+  CommandOutputSubscription,
   ExecResultFieldsFragment,
   FileEntryFieldsFragment,
   GitDiffQuery,
@@ -21,6 +23,8 @@ import type {
 export type Session = SessionFieldsFragment;
 export type SessionEvent = SessionEventsSubscription['sessionEvents'];
 export type Checkpoint = CheckpointFieldsFragment;
+export type Command = CommandFieldsFragment;
+export type CommandOutputEvent = CommandOutputSubscription['commandOutput'];
 export type FileEntry = FileEntryFieldsFragment;
 export type ExecResult = ExecResultFieldsFragment;
 export type Preview = PreviewFieldsFragment;

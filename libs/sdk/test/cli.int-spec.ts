@@ -108,6 +108,20 @@ describe('sandbox CLI', () => {
     expect(shell.code).toBe(1);
   });
 
+  it('should run a PTY shell with --pty: one real shell (cd kept, a tty of the asked size), input as typed, its exit code', async () => {
+    const shell = await sandbox(['shell', '--pty', sessionId], env, 'cd /tmp\ntty; stty size; echo "in=$(pwd) $((6*7))"\nexit 5\n');
+    expect(shell.stderr).toBe('');
+    expect(shell.stdout).toMatch(/\/dev\/pts\/\d+\r?\n24 80\r?\nin=\/tmp 42\r?\n/);
+    expect(shell.code).toBe(5);
+  });
+
+  it('should end a PTY shell at the end of piped input, with the code of its last command', async () => {
+    const shell = await sandbox(['shell', '--pty', sessionId], env, 'echo "done-$((2+3))"\nfalse\n');
+    expect(shell.stderr).toBe('');
+    expect(shell.stdout).toMatch(/done-5\r?\n/);
+    expect(shell.code).toBe(1);
+  });
+
   it('should follow a run live until its last event, exiting 0 only when it completed, and replay it with logs', async () => {
     const client = new SandboxClient({ apiUrl: env.SANDBOX_API_URL, apiKey: env.SANDBOX_API_KEY });
     const child = spawn(process.execPath, [CLI, 'run', sessionId, 'test', '--input', '{"command":"echo from-run"}'], { env: { PATH: process.env.PATH ?? '', ...env } });

@@ -31,6 +31,8 @@ export async function startPlatform(name: string): Promise<TestPlatform> {
     REDIS_URL: requireStackVar('REDIS_URL'),
     DATA_DIR: dataDir,
     SANDBOX_TEST_LABEL: 'true',
+    // The in-sandbox agent: background commands and the terminal need it.
+    SANDBOX_AGENT_BINARY: requireStackVar('SANDBOX_AGENT_BINARY'),
     SANDBOX_MANAGER_ID: managerId,
     WORKER_QUEUE_PREFIX: queuePrefix,
     OUTBOX_BACKOFF_BASE_MS: '100',

@@ -1,8 +1,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFile, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:os';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { SandboxClient } from '../client.js';
+import { SandboxError } from '../errors.js';
+import type { Terminal } from '../terminal.js';
 import type { RunEvent } from '../types.js';
 import { EXIT, Output, table, UsageError } from './output.js';
 
@@ -51,6 +54,80 @@ async function followRun(client: SandboxClient, output: Output, runId: string, a
     last = event;
   }
   return last?.type === 'COMPLETE' ? EXIT.ok : EXIT.error;
+}
+
+/**
+ * A PTY shell over the terminal WebSocket: raw keystrokes in, bytes out, the window size followed.
+ * Resolves with the shell's exit code (128 + the signal's number when killed), or null when the
+ * terminal cannot be opened for this session (the caller falls back to lines).
+ */
+async function ptyShell(client: SandboxClient, id: string): Promise<number | null> {
+  let terminal: Terminal;
+  try {
+    terminal = await client.terminal.open(id, { cols: process.stdout.columns || 80, rows: process.stdout.rows || 24 });
+  } catch (error) {
+    if (error instanceof SandboxError && ['TERMINAL', 'CONFLICT', 'GRAPHQL_VALIDATION_FAILED'].includes(error.code)) return null;
+    throw error;
+  }
+  const stdin = process.stdin;
+  const raw = stdin.isTTY === true;
+  terminal.onData((bytes) => process.stdout.write(bytes));
+  const onResize = () => terminal.resize(process.stdout.columns, process.stdout.rows);
+  const onInput = (chunk: Buffer) => terminal.write(chunk);
+  // Piped input: its end is the end of file a shell leaves on (^D at the start of a line).
+  const onEnd = () => terminal.write('\x04');
+  process.stdout.on('resize', onResize);
+  if (raw) stdin.setRawMode(true);
+  stdin.on('data', onInput);
+  stdin.once('end', onEnd);
+  stdin.resume();
+  try {
+    const exit = await terminal.exited;
+    if (exit?.exitCode !== null && exit?.exitCode !== undefined) return exit.exitCode;
+    const signal = exit?.signal ? (constants.signals as Record<string, number | undefined>)[exit.signal] : undefined;
+    return signal ? 128 + signal : EXIT.error;
+  } finally {
+    stdin.off('data', onInput);
+    stdin.off('end', onEnd);
+    process.stdout.off('resize', onResize);
+    if (raw) stdin.setRawMode(false);
+    stdin.pause();
+  }
+}
+
+/** Lines run one by one through exec (the sandbox keeps no shell between them), `cd` remembered. */
+async function lineShell(client: SandboxClient, id: string, status: string): Promise<number> {
+  const tty = process.stdin.isTTY === true;
+  // The workspace root, to keep the current directory relative to it as exec's cwd expects.
+  const root = (await client.exec(id, 'pwd')).stdout.trim();
+  // Created right before the loop reads it: lines arriving earlier would be lost.
+  const lines = createInterface({ input: process.stdin, output: tty ? process.stdout : undefined, terminal: tty });
+  let cwd = '.';
+  let last = 0;
+  const prompt = () => {
+    if (!tty) return;
+    lines.setPrompt(`${id.slice(0, 8)}:${cwd}$ `);
+    lines.prompt();
+  };
+  process.stderr.write(`Connected to ${id} (${status}). Each line runs with sh -c; "exit" leaves.\n`);
+  prompt();
+  for await (const raw of lines) {
+    const line = raw.trim();
+    if (line === 'exit' || line === 'logout') break;
+    // `cd` changes the directory of the next commands: the sandbox keeps no shell between them.
+    const cd = /^cd(?:\s+(.+))?$/.exec(line);
+    if (cd && !cd[1]) cwd = '.';
+    else if (line) {
+      const result = await client.exec(id, cd ? `cd ${cd[1]} && pwd` : line, { cwd });
+      if (cd && result.exitCode === 0) cwd = relativeTo(root, result.stdout.trim());
+      else process.stdout.write(result.stdout);
+      process.stderr.write(result.stderr);
+      last = exitCodeOf(result);
+    }
+    prompt();
+  }
+  lines.close();
+  return last;
 }
 
 export function registerCommands(program: Command, context: CliContext, setExitCode: (code: number) => void): void {
@@ -165,42 +242,20 @@ export function registerCommands(program: Command, context: CliContext, setExitC
 
   program
     .command('shell <id>')
-    .description('an interactive shell in the sandbox (each line runs as a command; cd is remembered)')
-    .action(async (id: string) => {
+    .description('an interactive shell in the sandbox: a PTY when stdin is a terminal (or with --pty); with --lines (the default for piped input) each line runs as a command, cd remembered')
+    .addOption(new Option('--pty', 'a PTY shell even when stdin is not a terminal (input passes as it is; its end ends the shell)').conflicts('lines'))
+    .addOption(new Option('--lines', 'each line runs as its own command (cd remembered), even on a terminal'))
+    .action(async (id: string, options: { pty?: boolean; lines?: boolean }) => {
       const client = context.client();
       const session = await client.sessions.get(id);
       if (!session) throw new UsageError(`Session ${id} not found`);
-      const tty = process.stdin.isTTY === true;
-      // The workspace root, to keep the current directory relative to it as exec's cwd expects.
-      const root = (await client.exec(id, 'pwd')).stdout.trim();
-      // Created right before the loop reads it: lines arriving earlier would be lost.
-      const lines = createInterface({ input: process.stdin, output: tty ? process.stdout : undefined, terminal: tty });
-      let cwd = '.';
-      let last = 0;
-      const prompt = () => {
-        if (!tty) return;
-        lines.setPrompt(`${id.slice(0, 8)}:${cwd}$ `);
-        lines.prompt();
-      };
-      process.stderr.write(`Connected to ${id} (${session.status}). Each line runs with sh -c; "exit" leaves.\n`);
-      prompt();
-      for await (const raw of lines) {
-        const line = raw.trim();
-        if (line === 'exit' || line === 'logout') break;
-        // `cd` changes the directory of the next commands: the sandbox keeps no shell between them.
-        const cd = /^cd(?:\s+(.+))?$/.exec(line);
-        if (cd && !cd[1]) cwd = '.';
-        else if (line) {
-          const result = await client.exec(id, cd ? `cd ${cd[1]} && pwd` : line, { cwd });
-          if (cd && result.exitCode === 0) cwd = relativeTo(root, result.stdout.trim());
-          else process.stdout.write(result.stdout);
-          process.stderr.write(result.stderr);
-          last = exitCodeOf(result);
-        }
-        prompt();
+      const usePty = options.pty === true || (options.lines !== true && process.stdin.isTTY === true);
+      if (usePty) {
+        const code = await ptyShell(client, id);
+        if (code !== null) return setExitCode(code);
+        process.stderr.write('The terminal is not available for this session (an older gateway, or a sandbox without the agent): running lines one by one.\n');
       }
-      lines.close();
-      setExitCode(last);
+      setExitCode(await lineShell(client, id, session.status));
     });
 
   program

@@ -4,6 +4,30 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** Signals a command’s process group may be sent. */
+export type CommandSignal =
+  | 'SIGCONT'
+  | 'SIGHUP'
+  | 'SIGINT'
+  | 'SIGKILL'
+  | 'SIGQUIT'
+  | 'SIGSTOP'
+  | 'SIGTERM'
+  | 'SIGTSTP'
+  | 'SIGUSR1'
+  | 'SIGUSR2'
+  | 'SIGWINCH';
+
+/** KILLED: ended by a signal; EXITED: ended on its own. */
+export type CommandStatus =
+  | 'EXITED'
+  | 'KILLED'
+  | 'RUNNING';
+
+export type CommandStream =
+  | 'STDERR'
+  | 'STDOUT';
+
 export type CreateJobInput = {
   /** Cron expression, 5 or 6 fields. */
   cron: string;
@@ -15,10 +39,18 @@ export type CreateJobInput = {
 };
 
 export type CreateSessionInput = {
+  /** Size of the session's workspace in MB (workspace and checkpoint history), at most the manager's WORKSPACE_QUOTA_MB (the default). */
+  diskMb?: number | null | undefined;
   /** Environment variables: { NAME: "value" }. */
   env?: unknown;
+  /** Pause the session after this long without activity (ms); 0: never; default: the platform's (15 min). */
+  idleTimeoutMs?: number | null | undefined;
   /** Another way to name a READY template: its image (e.g. `sandbox-base:local`), kept from before templates. Not with `template`. */
   image?: string | null | undefined;
+  /** Stop the session this long after its sandbox started, however busy (ms); 0: no limit; default: the platform's. */
+  maxLifetimeMs?: number | null | undefined;
+  /** Stop the session after this long paused (ms); 0: never; default: the platform's (1 h). */
+  pausedStopMs?: number | null | undefined;
   /** A READY template (see `templates`); SANDBOX_DEFAULT_TEMPLATE (dev) when omitted. */
   template?: string | null | undefined;
 };
@@ -98,12 +130,21 @@ export type SessionEventType =
   | 'SNAPSHOT'
   | 'STATUS_CHANGED';
 
-/** PENDING → ACTIVE → STOPPED; any → ERROR; STOPPED → ACTIVE on restart. */
+/** PENDING → ACTIVE → STOPPED; any → ERROR; STOPPED → ACTIVE on restart; ACTIVE ⇄ PAUSED (idle or pauseSession; any use resumes), PAUSED → STOPPED. */
 export type SessionStatus =
   | 'ACTIVE'
   | 'ERROR'
+  | 'PAUSED'
   | 'PENDING'
   | 'STOPPED';
+
+export type StartCommandInput = {
+  /** Run with `sh -c` in the sandbox, in the background. */
+  command: string;
+  /** Relative to /workspace, or absolute inside it. */
+  cwd?: string | null | undefined;
+  env?: unknown;
+};
 
 export type TaskEventType =
   | 'COMPLETE'
@@ -129,6 +170,69 @@ export type TemplateStatus =
   | 'BUILDING'
   | 'FAILED'
   | 'READY';
+
+export type CommandFieldsFragment = { commandId: string, command: unknown, status: CommandStatus, exitCode: number | null, signal: string | null, startedAt: string, finishedAt: string | null };
+
+export type StartCommandMutationVariables = Exact<{
+  sessionId: string | number;
+  input: StartCommandInput;
+}>;
+
+
+export type StartCommandMutation = { startCommand: { commandId: string, command: unknown, status: CommandStatus, exitCode: number | null, signal: string | null, startedAt: string, finishedAt: string | null } };
+
+export type CommandsQueryVariables = Exact<{
+  sessionId: string | number;
+}>;
+
+
+export type CommandsQuery = { commands: Array<{ commandId: string, command: unknown, status: CommandStatus, exitCode: number | null, signal: string | null, startedAt: string, finishedAt: string | null }> };
+
+export type CommandQueryVariables = Exact<{
+  sessionId: string | number;
+  commandId: string | number;
+}>;
+
+
+export type CommandQuery = { command: { commandId: string, command: unknown, status: CommandStatus, exitCode: number | null, signal: string | null, startedAt: string, finishedAt: string | null } };
+
+export type SendCommandInputMutationVariables = Exact<{
+  sessionId: string | number;
+  commandId: string | number;
+  text?: string | null | undefined;
+  base64?: string | null | undefined;
+  eof?: boolean | null | undefined;
+}>;
+
+
+export type SendCommandInputMutation = { sendCommandInput: number };
+
+export type SignalCommandMutationVariables = Exact<{
+  sessionId: string | number;
+  commandId: string | number;
+  signal: CommandSignal;
+}>;
+
+
+export type SignalCommandMutation = { signalCommand: boolean };
+
+export type CommandOutputSubscriptionVariables = Exact<{
+  sessionId: string | number;
+  commandId: string | number;
+  from?: number | null | undefined;
+}>;
+
+
+export type CommandOutputSubscription = { commandOutput: { stream: CommandStream | null, text: string | null, base64: string | null, offset: number, exit: { status: CommandStatus, exitCode: number | null, signal: string | null } | null } };
+
+export type OpenTerminalMutationVariables = Exact<{
+  sessionId: string | number;
+  cols?: number | null | undefined;
+  rows?: number | null | undefined;
+}>;
+
+
+export type OpenTerminalMutation = { openTerminal: { url: string, expiresAt: string } };
 
 export type ReadFileQueryVariables = Exact<{
   sessionId: string | number;
@@ -533,6 +637,17 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const CommandFieldsFragmentDoc = new TypedDocumentString(`
+    fragment CommandFields on Command {
+  commandId
+  command
+  status
+  exitCode
+  signal
+  startedAt
+  finishedAt
+}
+    `, {"fragmentName":"CommandFields"}) as unknown as TypedDocumentString<CommandFieldsFragment, unknown>;
 export const SessionFieldsFragmentDoc = new TypedDocumentString(`
     fragment SessionFields on Session {
   id
@@ -675,6 +790,90 @@ export const RunEventFieldsFragmentDoc = new TypedDocumentString(`
   timestamp
 }
     `, {"fragmentName":"RunEventFields"}) as unknown as TypedDocumentString<RunEventFieldsFragment, unknown>;
+export const StartCommandDocument = new TypedDocumentString(`
+    mutation StartCommand($sessionId: ID!, $input: StartCommandInput!) {
+  startCommand(sessionId: $sessionId, input: $input) {
+    ...CommandFields
+  }
+}
+    fragment CommandFields on Command {
+  commandId
+  command
+  status
+  exitCode
+  signal
+  startedAt
+  finishedAt
+}`) as unknown as TypedDocumentString<StartCommandMutation, StartCommandMutationVariables>;
+export const CommandsDocument = new TypedDocumentString(`
+    query Commands($sessionId: ID!) {
+  commands(sessionId: $sessionId) {
+    ...CommandFields
+  }
+}
+    fragment CommandFields on Command {
+  commandId
+  command
+  status
+  exitCode
+  signal
+  startedAt
+  finishedAt
+}`) as unknown as TypedDocumentString<CommandsQuery, CommandsQueryVariables>;
+export const CommandDocument = new TypedDocumentString(`
+    query Command($sessionId: ID!, $commandId: ID!) {
+  command(sessionId: $sessionId, commandId: $commandId) {
+    ...CommandFields
+  }
+}
+    fragment CommandFields on Command {
+  commandId
+  command
+  status
+  exitCode
+  signal
+  startedAt
+  finishedAt
+}`) as unknown as TypedDocumentString<CommandQuery, CommandQueryVariables>;
+export const SendCommandInputDocument = new TypedDocumentString(`
+    mutation SendCommandInput($sessionId: ID!, $commandId: ID!, $text: String, $base64: String, $eof: Boolean) {
+  sendCommandInput(
+    sessionId: $sessionId
+    commandId: $commandId
+    text: $text
+    base64: $base64
+    eof: $eof
+  )
+}
+    `) as unknown as TypedDocumentString<SendCommandInputMutation, SendCommandInputMutationVariables>;
+export const SignalCommandDocument = new TypedDocumentString(`
+    mutation SignalCommand($sessionId: ID!, $commandId: ID!, $signal: CommandSignal!) {
+  signalCommand(sessionId: $sessionId, commandId: $commandId, signal: $signal)
+}
+    `) as unknown as TypedDocumentString<SignalCommandMutation, SignalCommandMutationVariables>;
+export const CommandOutputDocument = new TypedDocumentString(`
+    subscription CommandOutput($sessionId: ID!, $commandId: ID!, $from: Float) {
+  commandOutput(sessionId: $sessionId, commandId: $commandId, from: $from) {
+    stream
+    text
+    base64
+    offset
+    exit {
+      status
+      exitCode
+      signal
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CommandOutputSubscription, CommandOutputSubscriptionVariables>;
+export const OpenTerminalDocument = new TypedDocumentString(`
+    mutation OpenTerminal($sessionId: ID!, $cols: Int, $rows: Int) {
+  openTerminal(sessionId: $sessionId, cols: $cols, rows: $rows) {
+    url
+    expiresAt
+  }
+}
+    `) as unknown as TypedDocumentString<OpenTerminalMutation, OpenTerminalMutationVariables>;
 export const ReadFileDocument = new TypedDocumentString(`
     query ReadFile($sessionId: ID!, $path: String!, $encoding: FileEncoding) {
   readFile(sessionId: $sessionId, path: $path, encoding: $encoding)
