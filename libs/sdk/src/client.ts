@@ -2,9 +2,6 @@ import {
   CancelRunDocument,
   CancelTaskDocument,
   CheckpointsDocument,
-  CommandDocument,
-  CommandOutputDocument,
-  CommandsDocument,
   CommitCheckpointDocument,
   CreateJobDocument,
   CreateSessionDocument,
@@ -23,7 +20,7 @@ import {
   ListFilesDocument,
   MakeDirectoryDocument,
   MoveFileDocument,
-  OpenTerminalDocument,
+  PauseSessionDocument,
   PauseJobDocument,
   PipelinesDocument,
   PreviewsDocument,
@@ -32,17 +29,16 @@ import {
   RegisterPreviewDocument,
   RestoreCheckpointDocument,
   ResumeJobDocument,
+  ResumeSessionDocument,
   RevertRunDocument,
   RunDocument,
   RunEventsDocument,
   RunsDocument,
-  SendCommandInputDocument,
   SetPreviewPrivateDocument,
   SessionDocument,
   SessionEventsDocument,
   SessionsDocument,
-  SignalCommandDocument,
-  StartCommandDocument,
+  SessionUsageDocument,
   StartRunDocument,
   StartSessionDocument,
   StopSessionDocument,
@@ -54,8 +50,8 @@ import {
   TemplatesDocument,
   UnregisterPreviewDocument,
   WriteFileDocument,
-  type CommandSignal,
   type CreateJobInput,
+  type CreateSessionInput,
   type CreateTaskInput,
   type InitRunInput,
   type SessionStatus,
@@ -63,8 +59,7 @@ import {
 } from './generated/graphql.js';
 import { NotFoundError, SandboxError, TimeoutError } from './errors.js';
 import { GraphQLTransport, type TransportOptions, type TypedDocument } from './transport.js';
-import { Terminal } from './terminal.js';
-import type { Checkpoint, Command, CommandOutputEvent, ExecResult, FileEntry, GitDiff, GitStatus, Job, Pipeline, Preview, PreviewVisibility, Run, RunEvent, Session, SessionEvent, Task, TaskEvent, Template } from './types.js';
+import type { Checkpoint, ExecResult, FileEntry, GitDiff, GitStatus, Job, Pipeline, Preview, PreviewVisibility, Run, RunEvent, Session, SessionEvent, SessionUsage, Task, TaskEvent, Template } from './types.js';
 import { fromBase64, toBase64 } from './base64.js';
 
 export const DEFAULT_API_URL = 'http://localhost:4000';
@@ -115,11 +110,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class SandboxClient {
   readonly apiUrl: string;
   private readonly transport: GraphQLTransport;
-  private readonly webSocketImpl: unknown;
 
   constructor(options: SandboxClientOptions) {
     this.apiUrl = (options.apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, '');
-    this.webSocketImpl = options.webSocketImpl;
     const transportOptions: TransportOptions = { ...options, apiUrl: this.apiUrl };
     this.transport = new GraphQLTransport(transportOptions);
   }
@@ -154,10 +147,11 @@ export class SandboxClient {
       (await this.request(SessionsDocument, filter)).sessions,
 
     /**
-     * Creates a session. By default waits until it is ACTIVE (or fails with its errorReason);
-     * `wait: false` answers at once with the PENDING session.
+     * Creates a session (template or image, env, diskMb, and the lifecycle deadlines idleTimeoutMs,
+     * pausedStopMs, maxLifetimeMs). By default waits until it is ACTIVE (or fails with its
+     * errorReason) for at most `timeoutMs`; `wait: false` answers at once with the PENDING session.
      */
-    create: async (input: { template?: string; env?: Record<string, string>; wait?: boolean; timeoutMs?: number } = {}): Promise<Session> => {
+    create: async (input: Omit<CreateSessionInput, 'env'> & { env?: Record<string, string>; wait?: boolean; timeoutMs?: number } = {}): Promise<Session> => {
       const { wait = true, timeoutMs, ...create } = input;
       const session = (await this.request(CreateSessionDocument, { input: create })).createSession;
       return wait ? this.sessions.waitUntilActive(session.id, { timeoutMs }) : session;
@@ -180,6 +174,12 @@ export class SandboxClient {
 
     stop: async (id: string): Promise<Session> => (await this.request(StopSessionDocument, { id })).stopSession,
     start: async (id: string): Promise<Session> => (await this.request(StartSessionDocument, { id })).startSession,
+    /** Freezes the session's sandbox (PAUSED); an exec, file call, command or preview request resumes it. */
+    pause: async (id: string): Promise<Session> => (await this.request(PauseSessionDocument, { id })).pauseSession,
+    /** Thaws a PAUSED session (ACTIVE again). */
+    resume: async (id: string): Promise<Session> => (await this.request(ResumeSessionDocument, { id })).resumeSession,
+    /** What the sandbox consumes now (CPU, memory, network, disk); null while it has no sandbox (PENDING). */
+    usage: async (id: string): Promise<SessionUsage | null> => (await this.request(SessionUsageDocument, { id })).session?.usage ?? null,
     delete: async (id: string): Promise<boolean> => (await this.request(DeleteSessionDocument, { id })).deleteSession,
 
     /** Status changes and new checkpoints of a session, live (graphql-ws). Break out of the loop to stop. */
@@ -197,32 +197,6 @@ export class SandboxClient {
     if (result.stderr) onStderr?.(result.stderr);
     return result;
   }
-
-  /** Background commands: started, fed stdin, signalled, their output replayed then followed. */
-  readonly commands = {
-    /** Starts `command` (`sh -c`) in the background; follow it with `output`. */
-    start: async (sessionId: string, command: string, options: { cwd?: string; env?: Record<string, string> } = {}): Promise<Command> =>
-      (await this.request(StartCommandDocument, { sessionId, input: { command, ...options } })).startCommand,
-    list: async (sessionId: string): Promise<Command[]> => (await this.request(CommandsDocument, { sessionId })).commands,
-    get: async (sessionId: string, commandId: string): Promise<Command> => (await this.request(CommandDocument, { sessionId, commandId })).command,
-    /** Writes to the command's stdin (`eof` closes it afterwards); returns the bytes written. */
-    sendInput: async (sessionId: string, commandId: string, input: string | Uint8Array, options: { eof?: boolean } = {}): Promise<number> => {
-      const data = typeof input === 'string' ? { text: input } : { base64: toBase64(input) };
-      return (await this.request(SendCommandInputDocument, { sessionId, commandId, ...data, eof: options.eof ?? false })).sendCommandInput;
-    },
-    signal: async (sessionId: string, commandId: string, signal: CommandSignal): Promise<boolean> => (await this.request(SignalCommandDocument, { sessionId, commandId, signal })).signalCommand,
-    /** The output kept from `from` (0: the start), then live; the last event carries `exit`. */
-    output: (sessionId: string, commandId: string, options: { from?: number } = {}): AsyncIterable<CommandOutputEvent> =>
-      this.map(CommandOutputDocument, { sessionId, commandId, from: options.from ?? 0 }, (data) => data.commandOutput),
-  };
-
-  /** An interactive PTY shell in the sandbox over a WebSocket (a one-time ticket from openTerminal, valid 60 s). */
-  readonly terminal = {
-    open: async (sessionId: string, size: { cols?: number; rows?: number } = {}): Promise<Terminal> => {
-      const { url } = (await this.request(OpenTerminalDocument, { sessionId, cols: size.cols, rows: size.rows })).openTerminal;
-      return Terminal.connect(url, this.apiUrl, this.webSocketImpl);
-    },
-  };
 
   readonly files = {
     /** A text file (UTF-8). */

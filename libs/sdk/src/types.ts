@@ -1,7 +1,5 @@
 import type {
   CheckpointFieldsFragment,
-  CommandFieldsFragment,
-  CommandOutputSubscription,
   ExecResultFieldsFragment,
   FileEntryFieldsFragment,
   GitDiffQuery,
@@ -13,6 +11,7 @@ import type {
   RunFieldsFragment,
   SessionEventsSubscription,
   SessionFieldsFragment,
+  SessionUsageFieldsFragment,
   SetPreviewPrivateMutation,
   TaskEventsSubscription,
   TaskFieldsFragment,
@@ -21,10 +20,9 @@ import type {
 
 /** The platform's objects as the SDK returns them: the generated fragment types, named for users. */
 export type Session = SessionFieldsFragment;
+export type SessionUsage = SessionUsageFieldsFragment;
 export type SessionEvent = SessionEventsSubscription['sessionEvents'];
 export type Checkpoint = CheckpointFieldsFragment;
-export type Command = CommandFieldsFragment;
-export type CommandOutputEvent = CommandOutputSubscription['commandOutput'];
 export type FileEntry = FileEntryFieldsFragment;
 export type ExecResult = ExecResultFieldsFragment;
 export type Preview = PreviewFieldsFragment;

@@ -54,6 +54,16 @@ describe(SandboxClient.name, () => {
     expect(killed).toMatchObject({ exitCode: null, timedOut: true });
   });
 
+  it('should pause and resume the session and read what its sandbox uses', async () => {
+    expect(await sandbox.sessions.pause(sessionId)).toMatchObject({ id: sessionId, status: 'PAUSED' });
+    expect((await sandbox.sessions.get(sessionId))?.status).toBe('PAUSED');
+    expect(await sandbox.sessions.resume(sessionId)).toMatchObject({ id: sessionId, status: 'ACTIVE' });
+    const usage = await sandbox.sessions.usage(sessionId);
+    expect(usage).toMatchObject({ cpuPercent: expect.any(Number), networkRxBytes: expect.any(Number), networkTxBytes: expect.any(Number), sampledAt: expect.any(String) });
+    expect(usage?.memoryBytes).toBeGreaterThan(0);
+    expect(await other.sessions.usage(sessionId).catch((e: unknown) => e)).toBeInstanceOf(NotFoundError);
+  });
+
   it('should write, read, list, move and remove files, text and binary alike', async () => {
     await sandbox.files.write(sessionId, 'notes/a.txt', 'héllo\n');
     expect(await sandbox.files.read(sessionId, 'notes/a.txt')).toBe('héllo\n');

@@ -4,30 +4,6 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
-/** Signals a command’s process group may be sent. */
-export type CommandSignal =
-  | 'SIGCONT'
-  | 'SIGHUP'
-  | 'SIGINT'
-  | 'SIGKILL'
-  | 'SIGQUIT'
-  | 'SIGSTOP'
-  | 'SIGTERM'
-  | 'SIGTSTP'
-  | 'SIGUSR1'
-  | 'SIGUSR2'
-  | 'SIGWINCH';
-
-/** KILLED: ended by a signal; EXITED: ended on its own. */
-export type CommandStatus =
-  | 'EXITED'
-  | 'KILLED'
-  | 'RUNNING';
-
-export type CommandStream =
-  | 'STDERR'
-  | 'STDOUT';
-
 export type CreateJobInput = {
   /** Cron expression, 5 or 6 fields. */
   cron: string;
@@ -138,14 +114,6 @@ export type SessionStatus =
   | 'PENDING'
   | 'STOPPED';
 
-export type StartCommandInput = {
-  /** Run with `sh -c` in the sandbox, in the background. */
-  command: string;
-  /** Relative to /workspace, or absolute inside it. */
-  cwd?: string | null | undefined;
-  env?: unknown;
-};
-
 export type TaskEventType =
   | 'COMPLETE'
   | 'ERROR'
@@ -170,69 +138,6 @@ export type TemplateStatus =
   | 'BUILDING'
   | 'FAILED'
   | 'READY';
-
-export type CommandFieldsFragment = { commandId: string, command: unknown, status: CommandStatus, exitCode: number | null, signal: string | null, startedAt: string, finishedAt: string | null };
-
-export type StartCommandMutationVariables = Exact<{
-  sessionId: string | number;
-  input: StartCommandInput;
-}>;
-
-
-export type StartCommandMutation = { startCommand: { commandId: string, command: unknown, status: CommandStatus, exitCode: number | null, signal: string | null, startedAt: string, finishedAt: string | null } };
-
-export type CommandsQueryVariables = Exact<{
-  sessionId: string | number;
-}>;
-
-
-export type CommandsQuery = { commands: Array<{ commandId: string, command: unknown, status: CommandStatus, exitCode: number | null, signal: string | null, startedAt: string, finishedAt: string | null }> };
-
-export type CommandQueryVariables = Exact<{
-  sessionId: string | number;
-  commandId: string | number;
-}>;
-
-
-export type CommandQuery = { command: { commandId: string, command: unknown, status: CommandStatus, exitCode: number | null, signal: string | null, startedAt: string, finishedAt: string | null } };
-
-export type SendCommandInputMutationVariables = Exact<{
-  sessionId: string | number;
-  commandId: string | number;
-  text?: string | null | undefined;
-  base64?: string | null | undefined;
-  eof?: boolean | null | undefined;
-}>;
-
-
-export type SendCommandInputMutation = { sendCommandInput: number };
-
-export type SignalCommandMutationVariables = Exact<{
-  sessionId: string | number;
-  commandId: string | number;
-  signal: CommandSignal;
-}>;
-
-
-export type SignalCommandMutation = { signalCommand: boolean };
-
-export type CommandOutputSubscriptionVariables = Exact<{
-  sessionId: string | number;
-  commandId: string | number;
-  from?: number | null | undefined;
-}>;
-
-
-export type CommandOutputSubscription = { commandOutput: { stream: CommandStream | null, text: string | null, base64: string | null, offset: number, exit: { status: CommandStatus, exitCode: number | null, signal: string | null } | null } };
-
-export type OpenTerminalMutationVariables = Exact<{
-  sessionId: string | number;
-  cols?: number | null | undefined;
-  rows?: number | null | undefined;
-}>;
-
-
-export type OpenTerminalMutation = { openTerminal: { url: string, expiresAt: string } };
 
 export type ReadFileQueryVariables = Exact<{
   sessionId: string | number;
@@ -286,7 +191,9 @@ export type DeleteFileMutationVariables = Exact<{
 
 export type DeleteFileMutation = { deleteFile: boolean };
 
-export type SessionFieldsFragment = { id: string, status: SessionStatus, template: string | null, image: string | null, errorReason: string | null, createdAt: string, updatedAt: string, startedAt: string | null, stoppedAt: string | null };
+export type SessionFieldsFragment = { id: string, status: SessionStatus, template: string | null, image: string | null, errorReason: string | null, createdAt: string, updatedAt: string, startedAt: string | null, stoppedAt: string | null, repoUrl: string | null, repoName: string | null };
+
+export type SessionUsageFieldsFragment = { cpuPercent: number, memoryBytes: number, networkRxBytes: number, networkTxBytes: number, diskBytes: number | null, sampledAt: string };
 
 export type CheckpointFieldsFragment = { id: string, sessionId: string, commitHash: string, filesChanged: number, messageNumber: number | null, description: string | null, runId: string | null, createdAt: string };
 
@@ -385,7 +292,7 @@ export type InitRunMutationVariables = Exact<{
 }>;
 
 
-export type InitRunMutation = { initRun: { session: { id: string, status: SessionStatus, template: string | null, image: string | null, errorReason: string | null, createdAt: string, updatedAt: string, startedAt: string | null, stoppedAt: string | null }, run: { id: string, sessionId: string, pipeline: string, status: RunStatus, input: unknown, result: unknown, error: string | null, attempt: number, lastSeq: number, parentRunId: string | null, createdAt: string, updatedAt: string, startedAt: string | null, finishedAt: string | null, baseCheckpoint: { id: string, sessionId: string, commitHash: string, filesChanged: number, messageNumber: number | null, description: string | null, runId: string | null, createdAt: string } | null, resultCheckpoint: { id: string, sessionId: string, commitHash: string, filesChanged: number, messageNumber: number | null, description: string | null, runId: string | null, createdAt: string } | null } } };
+export type InitRunMutation = { initRun: { session: { id: string, status: SessionStatus, template: string | null, image: string | null, errorReason: string | null, createdAt: string, updatedAt: string, startedAt: string | null, stoppedAt: string | null, repoUrl: string | null, repoName: string | null }, run: { id: string, sessionId: string, pipeline: string, status: RunStatus, input: unknown, result: unknown, error: string | null, attempt: number, lastSeq: number, parentRunId: string | null, createdAt: string, updatedAt: string, startedAt: string | null, finishedAt: string | null, baseCheckpoint: { id: string, sessionId: string, commitHash: string, filesChanged: number, messageNumber: number | null, description: string | null, runId: string | null, createdAt: string } | null, resultCheckpoint: { id: string, sessionId: string, commitHash: string, filesChanged: number, messageNumber: number | null, description: string | null, runId: string | null, createdAt: string } | null } } };
 
 export type StartRunMutationVariables = Exact<{
   sessionId: string | number;
@@ -460,7 +367,7 @@ export type SessionQueryVariables = Exact<{
 }>;
 
 
-export type SessionQuery = { session: { id: string, status: SessionStatus, template: string | null, image: string | null, errorReason: string | null, createdAt: string, updatedAt: string, startedAt: string | null, stoppedAt: string | null } | null };
+export type SessionQuery = { session: { id: string, status: SessionStatus, template: string | null, image: string | null, errorReason: string | null, createdAt: string, updatedAt: string, startedAt: string | null, stoppedAt: string | null, repoUrl: string | null, repoName: string | null } | null };
 
 export type SessionsQueryVariables = Exact<{
   status?: SessionStatus | null | undefined;
@@ -469,28 +376,49 @@ export type SessionsQueryVariables = Exact<{
 }>;
 
 
-export type SessionsQuery = { sessions: { total: number, sessions: Array<{ id: string, status: SessionStatus, template: string | null, image: string | null, errorReason: string | null, createdAt: string, updatedAt: string, startedAt: string | null, stoppedAt: string | null }> } };
+export type SessionsQuery = { sessions: { total: number, sessions: Array<{ id: string, status: SessionStatus, template: string | null, image: string | null, errorReason: string | null, createdAt: string, updatedAt: string, startedAt: string | null, stoppedAt: string | null, repoUrl: string | null, repoName: string | null }> } };
 
 export type CreateSessionMutationVariables = Exact<{
   input?: CreateSessionInput | null | undefined;
 }>;
 
 
-export type CreateSessionMutation = { createSession: { id: string, status: SessionStatus, template: string | null, image: string | null, errorReason: string | null, createdAt: string, updatedAt: string, startedAt: string | null, stoppedAt: string | null } };
+export type CreateSessionMutation = { createSession: { id: string, status: SessionStatus, template: string | null, image: string | null, errorReason: string | null, createdAt: string, updatedAt: string, startedAt: string | null, stoppedAt: string | null, repoUrl: string | null, repoName: string | null } };
 
 export type StopSessionMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type StopSessionMutation = { stopSession: { id: string, status: SessionStatus, template: string | null, image: string | null, errorReason: string | null, createdAt: string, updatedAt: string, startedAt: string | null, stoppedAt: string | null } };
+export type StopSessionMutation = { stopSession: { id: string, status: SessionStatus, template: string | null, image: string | null, errorReason: string | null, createdAt: string, updatedAt: string, startedAt: string | null, stoppedAt: string | null, repoUrl: string | null, repoName: string | null } };
 
 export type StartSessionMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type StartSessionMutation = { startSession: { id: string, status: SessionStatus, template: string | null, image: string | null, errorReason: string | null, createdAt: string, updatedAt: string, startedAt: string | null, stoppedAt: string | null } };
+export type StartSessionMutation = { startSession: { id: string, status: SessionStatus, template: string | null, image: string | null, errorReason: string | null, createdAt: string, updatedAt: string, startedAt: string | null, stoppedAt: string | null, repoUrl: string | null, repoName: string | null } };
+
+export type PauseSessionMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type PauseSessionMutation = { pauseSession: { id: string, status: SessionStatus, template: string | null, image: string | null, errorReason: string | null, createdAt: string, updatedAt: string, startedAt: string | null, stoppedAt: string | null, repoUrl: string | null, repoName: string | null } };
+
+export type ResumeSessionMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ResumeSessionMutation = { resumeSession: { id: string, status: SessionStatus, template: string | null, image: string | null, errorReason: string | null, createdAt: string, updatedAt: string, startedAt: string | null, stoppedAt: string | null, repoUrl: string | null, repoName: string | null } };
+
+export type SessionUsageQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type SessionUsageQuery = { session: { usage: { cpuPercent: number, memoryBytes: number, networkRxBytes: number, networkTxBytes: number, diskBytes: number | null, sampledAt: string } | null } | null };
 
 export type DeleteSessionMutationVariables = Exact<{
   id: string | number;
@@ -637,17 +565,6 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
-export const CommandFieldsFragmentDoc = new TypedDocumentString(`
-    fragment CommandFields on Command {
-  commandId
-  command
-  status
-  exitCode
-  signal
-  startedAt
-  finishedAt
-}
-    `, {"fragmentName":"CommandFields"}) as unknown as TypedDocumentString<CommandFieldsFragment, unknown>;
 export const SessionFieldsFragmentDoc = new TypedDocumentString(`
     fragment SessionFields on Session {
   id
@@ -659,8 +576,20 @@ export const SessionFieldsFragmentDoc = new TypedDocumentString(`
   updatedAt
   startedAt
   stoppedAt
+  repoUrl
+  repoName
 }
     `, {"fragmentName":"SessionFields"}) as unknown as TypedDocumentString<SessionFieldsFragment, unknown>;
+export const SessionUsageFieldsFragmentDoc = new TypedDocumentString(`
+    fragment SessionUsageFields on SessionUsage {
+  cpuPercent
+  memoryBytes
+  networkRxBytes
+  networkTxBytes
+  diskBytes
+  sampledAt
+}
+    `, {"fragmentName":"SessionUsageFields"}) as unknown as TypedDocumentString<SessionUsageFieldsFragment, unknown>;
 export const FileEntryFieldsFragmentDoc = new TypedDocumentString(`
     fragment FileEntryFields on FileEntry {
   name
@@ -790,90 +719,6 @@ export const RunEventFieldsFragmentDoc = new TypedDocumentString(`
   timestamp
 }
     `, {"fragmentName":"RunEventFields"}) as unknown as TypedDocumentString<RunEventFieldsFragment, unknown>;
-export const StartCommandDocument = new TypedDocumentString(`
-    mutation StartCommand($sessionId: ID!, $input: StartCommandInput!) {
-  startCommand(sessionId: $sessionId, input: $input) {
-    ...CommandFields
-  }
-}
-    fragment CommandFields on Command {
-  commandId
-  command
-  status
-  exitCode
-  signal
-  startedAt
-  finishedAt
-}`) as unknown as TypedDocumentString<StartCommandMutation, StartCommandMutationVariables>;
-export const CommandsDocument = new TypedDocumentString(`
-    query Commands($sessionId: ID!) {
-  commands(sessionId: $sessionId) {
-    ...CommandFields
-  }
-}
-    fragment CommandFields on Command {
-  commandId
-  command
-  status
-  exitCode
-  signal
-  startedAt
-  finishedAt
-}`) as unknown as TypedDocumentString<CommandsQuery, CommandsQueryVariables>;
-export const CommandDocument = new TypedDocumentString(`
-    query Command($sessionId: ID!, $commandId: ID!) {
-  command(sessionId: $sessionId, commandId: $commandId) {
-    ...CommandFields
-  }
-}
-    fragment CommandFields on Command {
-  commandId
-  command
-  status
-  exitCode
-  signal
-  startedAt
-  finishedAt
-}`) as unknown as TypedDocumentString<CommandQuery, CommandQueryVariables>;
-export const SendCommandInputDocument = new TypedDocumentString(`
-    mutation SendCommandInput($sessionId: ID!, $commandId: ID!, $text: String, $base64: String, $eof: Boolean) {
-  sendCommandInput(
-    sessionId: $sessionId
-    commandId: $commandId
-    text: $text
-    base64: $base64
-    eof: $eof
-  )
-}
-    `) as unknown as TypedDocumentString<SendCommandInputMutation, SendCommandInputMutationVariables>;
-export const SignalCommandDocument = new TypedDocumentString(`
-    mutation SignalCommand($sessionId: ID!, $commandId: ID!, $signal: CommandSignal!) {
-  signalCommand(sessionId: $sessionId, commandId: $commandId, signal: $signal)
-}
-    `) as unknown as TypedDocumentString<SignalCommandMutation, SignalCommandMutationVariables>;
-export const CommandOutputDocument = new TypedDocumentString(`
-    subscription CommandOutput($sessionId: ID!, $commandId: ID!, $from: Float) {
-  commandOutput(sessionId: $sessionId, commandId: $commandId, from: $from) {
-    stream
-    text
-    base64
-    offset
-    exit {
-      status
-      exitCode
-      signal
-    }
-  }
-}
-    `) as unknown as TypedDocumentString<CommandOutputSubscription, CommandOutputSubscriptionVariables>;
-export const OpenTerminalDocument = new TypedDocumentString(`
-    mutation OpenTerminal($sessionId: ID!, $cols: Int, $rows: Int) {
-  openTerminal(sessionId: $sessionId, cols: $cols, rows: $rows) {
-    url
-    expiresAt
-  }
-}
-    `) as unknown as TypedDocumentString<OpenTerminalMutation, OpenTerminalMutationVariables>;
 export const ReadFileDocument = new TypedDocumentString(`
     query ReadFile($sessionId: ID!, $path: String!, $encoding: FileEncoding) {
   readFile(sessionId: $sessionId, path: $path, encoding: $encoding)
@@ -1069,6 +914,8 @@ export const InitRunDocument = new TypedDocumentString(`
   updatedAt
   startedAt
   stoppedAt
+  repoUrl
+  repoName
 }
 fragment CheckpointFields on GitCheckpoint {
   id
@@ -1363,6 +1210,8 @@ export const SessionDocument = new TypedDocumentString(`
   updatedAt
   startedAt
   stoppedAt
+  repoUrl
+  repoName
 }`) as unknown as TypedDocumentString<SessionQuery, SessionQueryVariables>;
 export const SessionsDocument = new TypedDocumentString(`
     query Sessions($status: SessionStatus, $limit: Int, $offset: Int) {
@@ -1383,6 +1232,8 @@ export const SessionsDocument = new TypedDocumentString(`
   updatedAt
   startedAt
   stoppedAt
+  repoUrl
+  repoName
 }`) as unknown as TypedDocumentString<SessionsQuery, SessionsQueryVariables>;
 export const CreateSessionDocument = new TypedDocumentString(`
     mutation CreateSession($input: CreateSessionInput) {
@@ -1400,6 +1251,8 @@ export const CreateSessionDocument = new TypedDocumentString(`
   updatedAt
   startedAt
   stoppedAt
+  repoUrl
+  repoName
 }`) as unknown as TypedDocumentString<CreateSessionMutation, CreateSessionMutationVariables>;
 export const StopSessionDocument = new TypedDocumentString(`
     mutation StopSession($id: ID!) {
@@ -1417,6 +1270,8 @@ export const StopSessionDocument = new TypedDocumentString(`
   updatedAt
   startedAt
   stoppedAt
+  repoUrl
+  repoName
 }`) as unknown as TypedDocumentString<StopSessionMutation, StopSessionMutationVariables>;
 export const StartSessionDocument = new TypedDocumentString(`
     mutation StartSession($id: ID!) {
@@ -1434,7 +1289,63 @@ export const StartSessionDocument = new TypedDocumentString(`
   updatedAt
   startedAt
   stoppedAt
+  repoUrl
+  repoName
 }`) as unknown as TypedDocumentString<StartSessionMutation, StartSessionMutationVariables>;
+export const PauseSessionDocument = new TypedDocumentString(`
+    mutation PauseSession($id: ID!) {
+  pauseSession(id: $id) {
+    ...SessionFields
+  }
+}
+    fragment SessionFields on Session {
+  id
+  status
+  template
+  image
+  errorReason
+  createdAt
+  updatedAt
+  startedAt
+  stoppedAt
+  repoUrl
+  repoName
+}`) as unknown as TypedDocumentString<PauseSessionMutation, PauseSessionMutationVariables>;
+export const ResumeSessionDocument = new TypedDocumentString(`
+    mutation ResumeSession($id: ID!) {
+  resumeSession(id: $id) {
+    ...SessionFields
+  }
+}
+    fragment SessionFields on Session {
+  id
+  status
+  template
+  image
+  errorReason
+  createdAt
+  updatedAt
+  startedAt
+  stoppedAt
+  repoUrl
+  repoName
+}`) as unknown as TypedDocumentString<ResumeSessionMutation, ResumeSessionMutationVariables>;
+export const SessionUsageDocument = new TypedDocumentString(`
+    query SessionUsage($id: ID!) {
+  session(id: $id) {
+    usage {
+      ...SessionUsageFields
+    }
+  }
+}
+    fragment SessionUsageFields on SessionUsage {
+  cpuPercent
+  memoryBytes
+  networkRxBytes
+  networkTxBytes
+  diskBytes
+  sampledAt
+}`) as unknown as TypedDocumentString<SessionUsageQuery, SessionUsageQueryVariables>;
 export const DeleteSessionDocument = new TypedDocumentString(`
     mutation DeleteSession($id: ID!) {
   deleteSession(id: $id)
