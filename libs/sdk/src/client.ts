@@ -2,6 +2,9 @@ import {
   CancelRunDocument,
   CancelTaskDocument,
   CheckpointsDocument,
+  CommandDocument,
+  CommandOutputDocument,
+  CommandsDocument,
   CommitCheckpointDocument,
   CreateJobDocument,
   CreateSessionDocument,
@@ -20,8 +23,9 @@ import {
   ListFilesDocument,
   MakeDirectoryDocument,
   MoveFileDocument,
-  PauseSessionDocument,
+  OpenTerminalDocument,
   PauseJobDocument,
+  PauseSessionDocument,
   PipelinesDocument,
   PreviewsDocument,
   ReadFileDocument,
@@ -34,11 +38,14 @@ import {
   RunDocument,
   RunEventsDocument,
   RunsDocument,
+  SendCommandInputDocument,
   SetPreviewPrivateDocument,
   SessionDocument,
   SessionEventsDocument,
   SessionsDocument,
   SessionUsageDocument,
+  SignalCommandDocument,
+  StartCommandDocument,
   StartRunDocument,
   StartSessionDocument,
   StopSessionDocument,
@@ -50,6 +57,7 @@ import {
   TemplatesDocument,
   UnregisterPreviewDocument,
   WriteFileDocument,
+  type CommandSignal,
   type CreateJobInput,
   type CreateSessionInput,
   type CreateTaskInput,
@@ -59,7 +67,8 @@ import {
 } from './generated/graphql.js';
 import { NotFoundError, SandboxError, TimeoutError } from './errors.js';
 import { GraphQLTransport, type TransportOptions, type TypedDocument } from './transport.js';
-import type { Checkpoint, ExecResult, FileEntry, GitDiff, GitStatus, Job, Pipeline, Preview, PreviewVisibility, Run, RunEvent, Session, SessionEvent, SessionUsage, Task, TaskEvent, Template } from './types.js';
+import { Terminal } from './terminal.js';
+import type { Checkpoint, Command, CommandOutputEvent, ExecResult, FileEntry, GitDiff, GitStatus, Job, Pipeline, Preview, PreviewVisibility, Run, RunEvent, Session, SessionEvent, SessionUsage, Task, TaskEvent, Template } from './types.js';
 import { fromBase64, toBase64 } from './base64.js';
 
 export const DEFAULT_API_URL = 'http://localhost:4000';
@@ -110,9 +119,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class SandboxClient {
   readonly apiUrl: string;
   private readonly transport: GraphQLTransport;
+  private readonly webSocketImpl: unknown;
 
   constructor(options: SandboxClientOptions) {
     this.apiUrl = (options.apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, '');
+    this.webSocketImpl = options.webSocketImpl;
     const transportOptions: TransportOptions = { ...options, apiUrl: this.apiUrl };
     this.transport = new GraphQLTransport(transportOptions);
   }
@@ -197,6 +208,32 @@ export class SandboxClient {
     if (result.stderr) onStderr?.(result.stderr);
     return result;
   }
+
+  /** Background commands: started, fed stdin, signalled, their output replayed then followed. */
+  readonly commands = {
+    /** Starts `command` (`sh -c`) in the background; follow it with `output`. */
+    start: async (sessionId: string, command: string, options: { cwd?: string; env?: Record<string, string> } = {}): Promise<Command> =>
+      (await this.request(StartCommandDocument, { sessionId, input: { command, ...options } })).startCommand,
+    list: async (sessionId: string): Promise<Command[]> => (await this.request(CommandsDocument, { sessionId })).commands,
+    get: async (sessionId: string, commandId: string): Promise<Command> => (await this.request(CommandDocument, { sessionId, commandId })).command,
+    /** Writes to the command's stdin (`eof` closes it afterwards); returns the bytes written. */
+    sendInput: async (sessionId: string, commandId: string, input: string | Uint8Array, options: { eof?: boolean } = {}): Promise<number> => {
+      const data = typeof input === 'string' ? { text: input } : { base64: toBase64(input) };
+      return (await this.request(SendCommandInputDocument, { sessionId, commandId, ...data, eof: options.eof ?? false })).sendCommandInput;
+    },
+    signal: async (sessionId: string, commandId: string, signal: CommandSignal): Promise<boolean> => (await this.request(SignalCommandDocument, { sessionId, commandId, signal })).signalCommand,
+    /** The output kept from `from` (0: the start), then live; the last event carries `exit`. */
+    output: (sessionId: string, commandId: string, options: { from?: number } = {}): AsyncIterable<CommandOutputEvent> =>
+      this.map(CommandOutputDocument, { sessionId, commandId, from: options.from ?? 0 }, (data) => data.commandOutput),
+  };
+
+  /** An interactive PTY shell in the sandbox over a WebSocket (a one-time ticket from openTerminal, valid 60 s). */
+  readonly terminal = {
+    open: async (sessionId: string, size: { cols?: number; rows?: number } = {}): Promise<Terminal> => {
+      const { url } = (await this.request(OpenTerminalDocument, { sessionId, cols: size.cols, rows: size.rows })).openTerminal;
+      return Terminal.connect(url, this.apiUrl, this.webSocketImpl);
+    },
+  };
 
   readonly files = {
     /** A text file (UTF-8). */

@@ -1,5 +1,7 @@
 import type {
   CheckpointFieldsFragment,
+  CommandFieldsFragment,
+  CommandOutputSubscription,
   ExecResultFieldsFragment,
   FileEntryFieldsFragment,
   GitDiffQuery,
@@ -23,6 +25,8 @@ export type Session = SessionFieldsFragment;
 export type SessionUsage = SessionUsageFieldsFragment;
 export type SessionEvent = SessionEventsSubscription['sessionEvents'];
 export type Checkpoint = CheckpointFieldsFragment;
+export type Command = CommandFieldsFragment;
+export type CommandOutputEvent = CommandOutputSubscription['commandOutput'];
 export type FileEntry = FileEntryFieldsFragment;
 export type ExecResult = ExecResultFieldsFragment;
 export type Preview = PreviewFieldsFragment;

@@ -4,6 +4,30 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** Signals a command’s process group may be sent. */
+export type CommandSignal =
+  | 'SIGCONT'
+  | 'SIGHUP'
+  | 'SIGINT'
+  | 'SIGKILL'
+  | 'SIGQUIT'
+  | 'SIGSTOP'
+  | 'SIGTERM'
+  | 'SIGTSTP'
+  | 'SIGUSR1'
+  | 'SIGUSR2'
+  | 'SIGWINCH';
+
+/** KILLED: ended by a signal; EXITED: ended on its own. */
+export type CommandStatus =
+  | 'EXITED'
+  | 'KILLED'
+  | 'RUNNING';
+
+export type CommandStream =
+  | 'STDERR'
+  | 'STDOUT';
+
 export type CreateJobInput = {
   /** Cron expression, 5 or 6 fields. */
   cron: string;
@@ -114,6 +138,14 @@ export type SessionStatus =
   | 'PENDING'
   | 'STOPPED';
 
+export type StartCommandInput = {
+  /** Run with `sh -c` in the sandbox, in the background. */
+  command: string;
+  /** Relative to /workspace, or absolute inside it. */
+  cwd?: string | null | undefined;
+  env?: unknown;
+};
+
 export type TaskEventType =
   | 'COMPLETE'
   | 'ERROR'
@@ -138,6 +170,69 @@ export type TemplateStatus =
   | 'BUILDING'
   | 'FAILED'
   | 'READY';
+
+export type CommandFieldsFragment = { commandId: string, command: unknown, status: CommandStatus, exitCode: number | null, signal: string | null, startedAt: string, finishedAt: string | null };
+
+export type StartCommandMutationVariables = Exact<{
+  sessionId: string | number;
+  input: StartCommandInput;
+}>;
+
+
+export type StartCommandMutation = { startCommand: { commandId: string, command: unknown, status: CommandStatus, exitCode: number | null, signal: string | null, startedAt: string, finishedAt: string | null } };
+
+export type CommandsQueryVariables = Exact<{
+  sessionId: string | number;
+}>;
+
+
+export type CommandsQuery = { commands: Array<{ commandId: string, command: unknown, status: CommandStatus, exitCode: number | null, signal: string | null, startedAt: string, finishedAt: string | null }> };
+
+export type CommandQueryVariables = Exact<{
+  sessionId: string | number;
+  commandId: string | number;
+}>;
+
+
+export type CommandQuery = { command: { commandId: string, command: unknown, status: CommandStatus, exitCode: number | null, signal: string | null, startedAt: string, finishedAt: string | null } };
+
+export type SendCommandInputMutationVariables = Exact<{
+  sessionId: string | number;
+  commandId: string | number;
+  text?: string | null | undefined;
+  base64?: string | null | undefined;
+  eof?: boolean | null | undefined;
+}>;
+
+
+export type SendCommandInputMutation = { sendCommandInput: number };
+
+export type SignalCommandMutationVariables = Exact<{
+  sessionId: string | number;
+  commandId: string | number;
+  signal: CommandSignal;
+}>;
+
+
+export type SignalCommandMutation = { signalCommand: boolean };
+
+export type CommandOutputSubscriptionVariables = Exact<{
+  sessionId: string | number;
+  commandId: string | number;
+  from?: number | null | undefined;
+}>;
+
+
+export type CommandOutputSubscription = { commandOutput: { stream: CommandStream | null, text: string | null, base64: string | null, offset: number, exit: { status: CommandStatus, exitCode: number | null, signal: string | null } | null } };
+
+export type OpenTerminalMutationVariables = Exact<{
+  sessionId: string | number;
+  cols?: number | null | undefined;
+  rows?: number | null | undefined;
+}>;
+
+
+export type OpenTerminalMutation = { openTerminal: { url: string, expiresAt: string } };
 
 export type ReadFileQueryVariables = Exact<{
   sessionId: string | number;
@@ -565,6 +660,17 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const CommandFieldsFragmentDoc = new TypedDocumentString(`
+    fragment CommandFields on Command {
+  commandId
+  command
+  status
+  exitCode
+  signal
+  startedAt
+  finishedAt
+}
+    `, {"fragmentName":"CommandFields"}) as unknown as TypedDocumentString<CommandFieldsFragment, unknown>;
 export const SessionFieldsFragmentDoc = new TypedDocumentString(`
     fragment SessionFields on Session {
   id
@@ -719,6 +825,90 @@ export const RunEventFieldsFragmentDoc = new TypedDocumentString(`
   timestamp
 }
     `, {"fragmentName":"RunEventFields"}) as unknown as TypedDocumentString<RunEventFieldsFragment, unknown>;
+export const StartCommandDocument = new TypedDocumentString(`
+    mutation StartCommand($sessionId: ID!, $input: StartCommandInput!) {
+  startCommand(sessionId: $sessionId, input: $input) {
+    ...CommandFields
+  }
+}
+    fragment CommandFields on Command {
+  commandId
+  command
+  status
+  exitCode
+  signal
+  startedAt
+  finishedAt
+}`) as unknown as TypedDocumentString<StartCommandMutation, StartCommandMutationVariables>;
+export const CommandsDocument = new TypedDocumentString(`
+    query Commands($sessionId: ID!) {
+  commands(sessionId: $sessionId) {
+    ...CommandFields
+  }
+}
+    fragment CommandFields on Command {
+  commandId
+  command
+  status
+  exitCode
+  signal
+  startedAt
+  finishedAt
+}`) as unknown as TypedDocumentString<CommandsQuery, CommandsQueryVariables>;
+export const CommandDocument = new TypedDocumentString(`
+    query Command($sessionId: ID!, $commandId: ID!) {
+  command(sessionId: $sessionId, commandId: $commandId) {
+    ...CommandFields
+  }
+}
+    fragment CommandFields on Command {
+  commandId
+  command
+  status
+  exitCode
+  signal
+  startedAt
+  finishedAt
+}`) as unknown as TypedDocumentString<CommandQuery, CommandQueryVariables>;
+export const SendCommandInputDocument = new TypedDocumentString(`
+    mutation SendCommandInput($sessionId: ID!, $commandId: ID!, $text: String, $base64: String, $eof: Boolean) {
+  sendCommandInput(
+    sessionId: $sessionId
+    commandId: $commandId
+    text: $text
+    base64: $base64
+    eof: $eof
+  )
+}
+    `) as unknown as TypedDocumentString<SendCommandInputMutation, SendCommandInputMutationVariables>;
+export const SignalCommandDocument = new TypedDocumentString(`
+    mutation SignalCommand($sessionId: ID!, $commandId: ID!, $signal: CommandSignal!) {
+  signalCommand(sessionId: $sessionId, commandId: $commandId, signal: $signal)
+}
+    `) as unknown as TypedDocumentString<SignalCommandMutation, SignalCommandMutationVariables>;
+export const CommandOutputDocument = new TypedDocumentString(`
+    subscription CommandOutput($sessionId: ID!, $commandId: ID!, $from: Float) {
+  commandOutput(sessionId: $sessionId, commandId: $commandId, from: $from) {
+    stream
+    text
+    base64
+    offset
+    exit {
+      status
+      exitCode
+      signal
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CommandOutputSubscription, CommandOutputSubscriptionVariables>;
+export const OpenTerminalDocument = new TypedDocumentString(`
+    mutation OpenTerminal($sessionId: ID!, $cols: Int, $rows: Int) {
+  openTerminal(sessionId: $sessionId, cols: $cols, rows: $rows) {
+    url
+    expiresAt
+  }
+}
+    `) as unknown as TypedDocumentString<OpenTerminalMutation, OpenTerminalMutationVariables>;
 export const ReadFileDocument = new TypedDocumentString(`
     query ReadFile($sessionId: ID!, $path: String!, $encoding: FileEncoding) {
   readFile(sessionId: $sessionId, path: $path, encoding: $encoding)
