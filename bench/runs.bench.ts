@@ -81,7 +81,7 @@ async function readSse(url: string, key: string, hooks: { onFirst?: () => void; 
 }
 
 /** The three services as processes from dist/ (like the end-to-end tests), on the test database. */
-async function startStack(): Promise<{ services: Record<ServiceName, ServiceProcess>; restartWorker: (env: Record<string, string>) => Promise<void>; stop: () => Promise<void> }> {
+async function startStack(): Promise<{ services: Record<ServiceName, ServiceProcess>; stop: () => Promise<void> }> {
   const ports = { gateway: await freePort(), worker: await freePort(), manager: await freePort() };
   const dataDir = mkdtempSync(join(tmpdir(), 'runs-bench-'));
   const managerId = `runs-bench-${randomUUID().slice(0, 8)}`;
@@ -108,11 +108,6 @@ async function startStack(): Promise<{ services: Record<ServiceName, ServiceProc
   await Promise.all([waitForHealthy(services['container-manager'], 60_000), waitForHealthy(services['worker-service']), waitForHealthy(services['api-gateway'])]);
   return {
     services,
-    restartWorker: async (env) => {
-      await services['worker-service'].stop();
-      services['worker-service'] = spawnService('worker-service', { ...common, PORT: String(ports.worker), ...env });
-      await waitForHealthy(services['worker-service']);
-    },
     stop: async () => {
       const containers = execFileSync('docker', ['ps', '-a', '--format', '{{.Names}}', '--filter', `label=sandbox.manager-id=${managerId}`]).toString().split('\n').filter(Boolean);
       for (const name of containers) execFileSync('docker', ['rm', '-f', name], { stdio: 'ignore' });
@@ -197,11 +192,6 @@ export const benchmark: Benchmark = {
         await db.query(`SELECT seq, type, message, data, timestamp FROM ${CHANNEL} WHERE run_id = $1 AND seq > $2 ORDER BY seq`, [rawRun, i]);
         rawStart.push(performance.now() - r0);
       }
-
-      // The same with the worker sending each event at once instead of batching them for up to 200 ms.
-      await stack.restartWorker({ RUN_EVENT_FLUSH_MS: '10' });
-      const oursStartNoBatching: number[] = [];
-      for (let i = 0; i < START_SAMPLES; i++) oursStartNoBatching.push(await startToFirstEvent());
 
       // ---- fixtures written directly in SQL: a session without a sandbox and runs the benchmark plays the worker of ----
       const session = randomUUID();
@@ -315,7 +305,7 @@ export const benchmark: Benchmark = {
 
       const rs = median(replay.raw);
       const rows: BenchRow[] = [
-        { metric: 'run start → first event p50', unit: 'ms', baseline: median(rawStart), ours: median(oursStart), others: { 'worker flush 10 ms': median(oursStartNoBatching) }, better: 'lower' },
+        { metric: 'run start → first event p50', unit: 'ms', baseline: median(rawStart), ours: median(oursStart), better: 'lower' },
         { metric: `fan-out: event → each of ${WATCHERS} watchers p50`, unit: 'ms', baseline: median(rawDelivery), ours: median(oursDelivery), better: 'lower' },
         { metric: `fan-out: event → each of ${WATCHERS} watchers p99`, unit: 'ms', baseline: p99(rawDelivery), ours: p99(oursDelivery), better: 'lower' },
         { metric: `fan-out: ${FANOUT_EVENTS} events to all ${WATCHERS} watchers`, unit: 'ms', baseline: rawFanWall, ours: oursFanWall, better: 'lower' },
@@ -330,7 +320,7 @@ export const benchmark: Benchmark = {
         oursLabel: 'gateway SSE',
         rows,
         notes: [
-          `Run start → first event. Ours: the \`startRun\` mutation of a one-step pipeline (\`exec true\`) in an ACTIVE base sandbox, then \`GET /api/runs/:id/events\`, timed from before the mutation to the first SSE event (task created in the worker, picked up, run claimed, base checkpoint recorded, first STEP event written, the watcher's read). Raw: one \`INSERT … RETURNING\` with \`pg_notify\` in the same statement, the LISTENing connection woken, and the \`seq > last\` read: the floor of any design that stores events in PostgreSQL. Each start waits for the previous run to end (one active run per session). The worker batches a run's events for up to \`RUN_EVENT_FLUSH_MS\` (200 ms by default) before posting them, which is most of this figure; the "worker flush 10 ms" column is the same measurement after restarting the worker with \`RUN_EVENT_FLUSH_MS=10\`.`,
+          `Run start → first event. Ours: the \`startRun\` mutation of a one-step pipeline (\`exec true\`) in an ACTIVE base sandbox, then \`GET /api/runs/:id/events\`, timed from before the mutation to the first SSE event (task created in the worker, picked up, run claimed, base checkpoint recorded, first STEP event written, the watcher's read). Raw: one \`INSERT … RETURNING\` with \`pg_notify\` in the same statement, the LISTENing connection woken, and the \`seq > last\` read: the floor of any design that stores events in PostgreSQL. Each start waits for the previous run to end (one active run per session). The worker posts a run's first events at once (it batches only behind a batch in flight), so what remains is the task pickup, the sandbox check and the base checkpoint before the first STEP event.`,
           `Fan-out. Ours: ${WATCHERS} SSE watchers of one RUNNING run (inserted in SQL; the benchmark plays the worker), ${FANOUT_EVENTS} events posted one per batch through the worker's internal route (\`POST /api/internal/runs/:id/events\`: attempt fence, seq counter row, insert, NOTIFY), each sent after the previous one is stored; latency from before the POST to each watcher's parse of that event, so the ${WATCHERS} watchers' \`seq > last\` reads are in it. Raw: ${WATCHERS} PostgreSQL connections LISTENing, each event inserted and its row sent as the NOTIFY payload (no read, no ordering or replay guarantee: a watcher that connects late or drops a notification misses events).`,
           `Replay. The ${REPLAY_EVENTS} events (LOG lines of ~50 characters with a small JSON \`data\`, the last one COMPLETE) and their run are inserted directly with SQL (\`generate_series\`), not through the internal route, so only the read side is measured. Ours: a new watcher from seq 0 reading SSE (or Connect WatchRun, JSON over HTTP/1.1) to the end, parsing every event; the gateway pages through the rows 500 at a time. Raw: one \`SELECT seq, type, message, data, timestamp … ORDER BY seq\` on an open pg connection, rows parsed by pg into objects.`,
           'Memory, sampled every 5 ms during one replay, peak growth over the level before it: for SSE and WatchRun the resident set of the gateway process (from /proc; it pages through the rows 500 at a time, so it stays bounded whatever the run length, but a process that already holds enough pages from an earlier round shows little growth); for the raw read the used heap of the benchmark process, which holds the whole result at once (it grows with the run). Not the same measure on both sides: read it as the order of magnitude each side needs for one replay.',

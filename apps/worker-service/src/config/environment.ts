@@ -135,8 +135,4 @@ export class WorkerEnvironment extends BaseEnvironment {
   /** Timeout of each dependency install of the bootstrap (a failed or timed-out install is reported, not fatal). */
   @IntVar('RUN_INSTALL_TIMEOUT_MS', 1_000, 600_000)
   RUN_INSTALL_TIMEOUT_MS = 300_000;
-
-  /** A run's events are sent to the gateway in batches at least this often. */
-  @IntVar('RUN_EVENT_FLUSH_MS', 10, 10_000)
-  RUN_EVENT_FLUSH_MS = 200;
 }

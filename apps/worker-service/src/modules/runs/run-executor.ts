@@ -44,7 +44,7 @@ export class RunExecutor {
       }
       throw error;
     }
-    const reporter = new RunReporter(this.gateway, runId, claim.attempt, claim.token ? [claim.token] : [], this.config.get('RUN_EVENT_FLUSH_MS'));
+    const reporter = new RunReporter(this.gateway, runId, claim.attempt, claim.token ? [claim.token] : []);
     const state: RunState = { ...claim.state, outputs: { ...claim.state.outputs } };
     try {
       return await this.runSteps(claim, state, reporter, signal);

@@ -28,21 +28,27 @@ const REDACTED = '[redacted]';
  * in numbered batches (the gateway stores batch n of an attempt once, so a retried send is harmless);
  * state and the finish go after the queued events. A 404/409 answer means this attempt no longer owns
  * the run (RunSupersededError); an unreachable gateway is retried, then GatewayUnreachableError.
+ *
+ * Batching is Nagle-like (docs/runs.md, The worker's side): with no batch in flight, an event is sent
+ * at once (with whatever else was emitted in the same turn of the event loop); while one is in
+ * flight, events gather and go as the next batch when it is acknowledged (at most MAX_BATCH per
+ * batch). A quiet run's events therefore reach the gateway without delay, and a chatty one sends one
+ * batch per round trip. Batches go one after another, so their numbers follow the events' order.
  */
 export class RunReporter {
   private readonly logger = new Logger(RunReporter.name);
   private queue: NewRunEvent[] = [];
   private batch = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private sending: Promise<void> = Promise.resolve();
+  /** The sending loop while it runs (one at a time): a batch in flight, or about to be. */
+  private sending: Promise<void> | null = null;
   private failure: Error | null = null;
+  private closed = false;
 
   constructor(
     private readonly gateway: GatewayClient,
     readonly runId: string,
     readonly attempt: number,
     private readonly secrets: string[],
-    private readonly flushMs: number,
   ) {}
 
   /** Replaces every secret of the run (and its URL-encoded form) in a text. */
@@ -58,22 +64,17 @@ export class RunReporter {
     const event: NewRunEvent = { type, message: this.redact(message) };
     if (data !== undefined) event.data = this.secrets.length > 0 ? (JSON.parse(this.redact(JSON.stringify(data))) as unknown) : data;
     this.queue.push(event);
-    if (this.queue.length >= MAX_BATCH) void this.flush().catch(() => undefined);
-    else this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), this.flushMs);
+    void this.send();
   }
 
   log(message: string, data?: unknown): void {
     this.emit(RunEventType.Log, message, data);
   }
 
-  /** Sends whatever is queued; rethrows a failure of an earlier background send. */
-  flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.sending = this.sending.then(() => this.sendQueued());
-    return this.sending.then(() => {
-      if (this.failure) throw this.failure;
-    });
+  /** Resolves once every queued event is stored; rethrows a failure of an earlier background send. */
+  async flush(): Promise<void> {
+    await this.send();
+    if (this.failure) throw this.failure;
   }
 
   async saveState(update: Omit<RunStateUpdate, 'attempt'>): Promise<void> {
@@ -89,23 +90,35 @@ export class RunReporter {
     await this.call('finish', () => this.gateway.finishRun(this.runId, body));
   }
 
-  /** Stops the timer; queued events are dropped (the attempt is over). */
+  /** The attempt is over: events still queued are dropped, and no batch is started after the one in flight. */
   close(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.closed = true;
+    this.queue = [];
+  }
+
+  /** Starts the sending loop unless it runs; resolves when it has emptied the queue (or stopped on a failure). */
+  private send(): Promise<void> {
+    this.sending ??= this.sendQueued();
+    return this.sending;
   }
 
   private async sendQueued(): Promise<void> {
-    if (this.failure || this.queue.length === 0) return;
-    const events = this.queue.splice(0, MAX_BATCH);
-    const n = ++this.batch;
     try {
-      await this.call('events', () => this.gateway.appendRunEvents(this.runId, { attempt: this.attempt, n, events }));
-    } catch (error) {
-      this.failure = error instanceof Error ? error : new Error(String(error));
-      return;
+      // Events emitted in the same turn (a STEP and its first LOG, output chunks read at once) go together.
+      await new Promise((resolve) => setImmediate(resolve));
+      while (!this.failure && !this.closed && this.queue.length > 0) {
+        const events = this.queue.splice(0, MAX_BATCH);
+        const n = ++this.batch;
+        try {
+          await this.call('events', () => this.gateway.appendRunEvents(this.runId, { attempt: this.attempt, n, events }));
+        } catch (error) {
+          this.failure = error instanceof Error ? error : new Error(String(error));
+        }
+      }
+    } finally {
+      // In the same turn as the loop's last check: an event emitted after it starts a new loop.
+      this.sending = null;
     }
-    if (this.queue.length > 0) await this.sendQueued();
   }
 
   private async call<T>(what: string, send: () => Promise<T>): Promise<T> {
