@@ -1,4 +1,4 @@
-import { SandboxError, type SandboxClient, type Session } from '../../../libs/sdk/src/index.js';
+import { SandboxError, type SandboxClient, type Session, type Terminal } from '../../../libs/sdk/src/index.js';
 import { diffView, h, replace, shortHash, when } from './dom.js';
 
 export interface PanelContext {
@@ -19,51 +19,132 @@ function failure(context: PanelContext) {
   return (error: unknown) => context.notify(error instanceof SandboxError ? `${error.message} (${error.code})` : String(error), true);
 }
 
-/** Commands through exec (one per line, `cd` remembered), until the platform's terminal socket exists. */
+/** Control sequences (colours, cursor moves, titles, modes): a line-oriented view shows the text only. */
+const CONTROL_SEQUENCE = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/g;
+
+/** Terminal output as plain text: sequences dropped, CRLF as LF, backspaces applied. */
+function terminalText(raw: string, previous: string): string {
+  let text = previous;
+  for (const char of raw.replace(CONTROL_SEQUENCE, '').replace(/\r+\n/g, '\n').replace(/\r/g, '')) {
+    if (char === '\b') text = text.slice(0, -1);
+    else if (char === '\x07') continue;
+    else text += char;
+  }
+  return text;
+}
+
+/**
+ * A PTY shell over the terminal WebSocket: one shell for the whole visit (cd, variables and jobs
+ * persist, programs can read what is typed), output shown as text. Enter sends the line, Ctrl-C and
+ * Ctrl-D are passed on. When the platform cannot open a terminal for the session, lines run one by
+ * one through exec (cd remembered).
+ */
 const terminal: Panel = {
   id: 'terminal',
   title: 'Terminal',
   render(body, context) {
     const output = h('pre', { class: 'terminal', 'data-testid': 'terminal-output' });
-    const input = h('input', { class: 'command', placeholder: 'command, then Enter (cd is remembered)', 'data-testid': 'terminal-input', autocomplete: 'off' });
-    let cwd = '.';
-    let root: string | null = null;
+    const input = h('input', { class: 'command', placeholder: 'command, then Enter (Ctrl-C interrupts)', 'data-testid': 'terminal-input', autocomplete: 'off' });
     const print = (text: string, kind = '') => {
       output.appendChild(h('span', { class: kind }, text));
       output.scrollTop = output.scrollHeight;
     };
-    input.addEventListener('keydown', (event) => {
-      if (event.key !== 'Enter' || !input.value.trim()) return;
-      const line = input.value.trim();
-      input.value = '';
-      print(`${cwd}$ ${line}\n`, 'prompt');
-      input.disabled = true;
-      void (async () => {
-        try {
-          root ??= (await context.client.exec(context.session.id, 'pwd')).stdout.trim();
-          const cd = /^cd(?:\s+(.+))?$/.exec(line);
-          if (cd && !cd[1]) cwd = '.';
-          else {
-            const result = await context.client.exec(context.session.id, cd ? `cd ${cd[1]} && pwd` : line, { cwd, timeoutMs: 120_000 });
-            if (cd && result.exitCode === 0) {
-              const dir = result.stdout.trim();
-              cwd = dir === root ? '.' : dir.startsWith(`${root}/`) ? dir.slice(root.length + 1) : dir;
-            } else print(result.stdout);
-            print(result.stderr, 'stderr');
-            if (result.exitCode !== 0) print(`[exit ${result.exitCode ?? 'timeout'}]\n`, 'exit');
-          }
-        } catch (error) {
-          failure(context)(error);
-        } finally {
-          input.disabled = false;
-          input.focus();
-        }
-      })();
-    });
     replace(body, output, input);
     input.focus();
+    let shell: Terminal | null = null;
+    let connecting: Promise<Terminal | null> | null = null;
+    let fallback = false;
+    let left = false;
+    const decoder = new TextDecoder();
+    const size = () => ({ cols: Math.max(20, Math.min(400, Math.floor(output.clientWidth / 8) || 100)), rows: Math.max(5, Math.min(200, Math.floor(output.clientHeight / 17) || 24)) });
+    const connect = (): Promise<Terminal | null> =>
+      (connecting ??= context.client.terminal.open(context.session.id, size()).then(
+        (opened) => {
+          if (left) {
+            opened.close();
+            return null;
+          }
+          const span = h('span');
+          output.appendChild(span);
+          let text = '';
+          opened.onData((bytes) => {
+            text = terminalText(decoder.decode(bytes, { stream: true }), text);
+            span.textContent = text;
+            output.scrollTop = output.scrollHeight;
+          });
+          void opened.exited.then((exit) => {
+            shell = null;
+            connecting = null;
+            if (!left) print(`[exit ${exit?.exitCode ?? exit?.signal ?? 'connection closed'}]\n`, 'exit');
+          });
+          shell = opened;
+          return opened;
+        },
+        () => {
+          fallback = true;
+          connecting = null;
+          return null;
+        },
+      ));
+    const onResize = () => {
+      const { cols, rows } = size();
+      shell?.resize(cols, rows);
+    };
+    window.addEventListener('resize', onResize);
+    context.onLeave(() => {
+      left = true;
+      window.removeEventListener('resize', onResize);
+      shell?.close();
+    });
+    void connect();
+    const lines = execLines(context, print);
+    input.addEventListener('keydown', (event) => {
+      const control = event.ctrlKey && (event.key === 'c' || event.key === 'd') ? (event.key === 'c' ? '\x03' : '\x04') : null;
+      if (control) {
+        event.preventDefault();
+        shell?.write(control);
+        return;
+      }
+      if (event.key !== 'Enter') return;
+      const line = input.value;
+      input.value = '';
+      void (async () => {
+        const open = shell ?? (fallback ? null : await connect());
+        if (open) return open.write(`${line}\n`);
+        if (line.trim()) await lines(line.trim(), input);
+      })();
+    });
   },
 };
+
+/** The exec fallback: each line runs with sh -c in the remembered directory. */
+function execLines(context: PanelContext, print: (text: string, kind?: string) => void) {
+  let cwd = '.';
+  let root: string | null = null;
+  return async (line: string, input: HTMLInputElement) => {
+    print(`${cwd}$ ${line}\n`, 'prompt');
+    input.disabled = true;
+    try {
+      root ??= (await context.client.exec(context.session.id, 'pwd')).stdout.trim();
+      const cd = /^cd(?:\s+(.+))?$/.exec(line);
+      if (cd && !cd[1]) cwd = '.';
+      else {
+        const result = await context.client.exec(context.session.id, cd ? `cd ${cd[1]} && pwd` : line, { cwd, timeoutMs: 120_000 });
+        if (cd && result.exitCode === 0) {
+          const dir = result.stdout.trim();
+          cwd = dir === root ? '.' : dir.startsWith(`${root}/`) ? dir.slice(root.length + 1) : dir;
+        } else print(result.stdout);
+        print(result.stderr, 'stderr');
+        if (result.exitCode !== 0) print(`[exit ${result.exitCode ?? 'timeout'}]\n`, 'exit');
+      }
+    } catch (error) {
+      failure(context)(error);
+    } finally {
+      input.disabled = false;
+      input.focus();
+    }
+  };
+}
 
 /** The workspace as a tree of directories, and a text editor for one file. */
 const files: Panel = {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import type { Browser, Page } from 'playwright-core';
-import { freePort, REPO_ROOT, ServiceProcess, spawnService, waitForHealthy } from '@sandbox/testing';
+import { freePort, REPO_ROOT, requireStackVar, ServiceProcess, spawnService, waitForHealthy } from '@sandbox/testing';
 import { gql, startGateway, TestGateway } from '../support/gateway';
 import { launchChromium } from './chromium';
 
@@ -47,6 +47,8 @@ describe('Web console at /console (real Chromium)', () => {
       INTERNAL_SERVICE_KEY: gateway.internalKey,
       SANDBOX_TEST_LABEL: 'true',
       SANDBOX_MANAGER_ID: managerId,
+      // The terminal is a PTY served by the in-sandbox agent.
+      SANDBOX_AGENT_BINARY: requireStackVar('SANDBOX_AGENT_BINARY'),
       OUTBOX_BACKOFF_BASE_MS: '100',
       OUTBOX_POLL_MS: '100',
     });
@@ -102,9 +104,16 @@ describe('Web console at /console (real Chromium)', () => {
 
     await page.locator(`[data-session-id="${aliceSession}"]`).click();
     const input = page.getByTestId('terminal-input');
-    await input.fill('echo hello-console; cat notes.txt; exit 3');
-    await input.press('Enter');
     const output = page.getByTestId('terminal-output');
+    // One shell on a PTY for the whole visit: a tty, and cd and variables kept between lines.
+    for (const line of ['tty', 'cd /tmp && X=kept', 'echo "at $(pwd) $X"']) {
+      await input.fill(line);
+      await input.press('Enter');
+    }
+    await output.getByText('at /tmp kept').waitFor();
+    expect(await output.textContent()).toMatch(/\/dev\/pts\/\d+\n/);
+    await input.fill('cd /workspace; echo hello-console; cat notes.txt; exit 3');
+    await input.press('Enter');
     await output.getByText('[exit 3]').waitFor();
     expect(await output.textContent()).toContain('hello-console\ntwo\n');
     await page.screenshot({ path: join(ARTIFACTS, '2-terminal.png') });
