@@ -4,6 +4,7 @@ import { ServiceClientsModule } from '@sandbox/clients';
 import { HealthModule, LoggingModule, MetricsModule, serviceConfigModule } from '@sandbox/shared';
 import { WorkerEnvironment } from './config/environment';
 import { WorkerConfig } from './config/worker-config';
+import { WorkerConfigModule } from './config/worker-config.module';
 import { EngineModule } from './modules/engine/engine.module';
 import { JobsModule } from './modules/jobs/jobs.module';
 import { RedisHealthChecks } from './modules/redis/redis.health';
@@ -18,6 +19,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         serviceConfigModule(WorkerEnvironment),
+        WorkerConfigModule,
         LoggingModule.forService('worker-service'),
         MetricsModule.forService('worker-service'),
         ServiceClientsModule,

@@ -14,6 +14,7 @@ import { AgentStepEvent, AgentStepInput, ChatMessage, INTERNAL_KEY_HEADER, Manag
 import { serviceConfigModule } from '@sandbox/shared';
 import { freePort, ModelScript, ScriptedModelServer, ServiceProcess, spawnService, startScriptedModelServer, waitForHealthy } from '@sandbox/testing';
 import { WorkerEnvironment } from '../src/config/environment';
+import { WorkerConfigModule } from '../src/config/worker-config.module';
 import { AgentStepRunner } from '../src/modules/agent/agent-step.runner';
 import { AgentModule } from '../src/modules/agent/agent.module';
 import { internalKey } from './worker-test-kit';
@@ -110,7 +111,7 @@ describe(`${AgentStepRunner.name} with a scripted model and the real container-m
       else process.env[key] = value;
     }
     try {
-      const moduleRef = await Test.createTestingModule({ imports: [serviceConfigModule(WorkerEnvironment), ServiceClientsModule, AgentModule] }).compile();
+      const moduleRef = await Test.createTestingModule({ imports: [serviceConfigModule(WorkerEnvironment), WorkerConfigModule, ServiceClientsModule, AgentModule] }).compile();
       closers.push(() => moduleRef.close());
       return moduleRef.get(AgentStepRunner);
     } finally {

@@ -204,7 +204,7 @@ export class AgentStepRunner {
   }
 
   private checkInput(input: AgentStepInput): { maxTurns: number; builtIns: AgentToolName[] } {
-    const maxTurns = input.maxTurns ?? this.config.get('AGENT_MAX_TURNS');
+    const maxTurns = input.maxTurns ?? this.config.agentMaxTurns;
     if (!Number.isInteger(maxTurns) || maxTurns < 1 || maxTurns > MAX_TURNS_LIMIT) throw new StepFailure('invalid_input', `maxTurns must be an integer from 1 to ${MAX_TURNS_LIMIT}`);
     const requested = input.tools ?? [...AGENT_TOOL_NAMES];
     const unknown = requested.filter((name) => !isAgentToolName(name));
@@ -260,7 +260,7 @@ export class AgentStepRunner {
 
   /** Runs a turn's calls in order; returns the question of an ask_user call, which pauses the step. */
   private async runCalls(input: AgentStepInput, calls: NormalizedToolCall[], transcript: ChatMessage[], toolset: McpToolset | null, repeated: boolean): Promise<string | null> {
-    const maxBytes = this.config.get('AGENT_TOOL_OUTPUT_MAX_BYTES');
+    const maxBytes = this.config.agentToolOutputMaxBytes;
     const turnStart = transcript.length;
     for (const call of calls) {
       if (call.args && call.name === 'ask_user') {

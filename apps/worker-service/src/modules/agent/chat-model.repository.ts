@@ -33,10 +33,10 @@ export class ChatModelRepository {
   private readonly timeoutMs: number;
 
   constructor(config: WorkerConfig) {
-    const baseURL = config.get('LLM_BASE_URL');
-    const apiKey = config.get('LLM_API_KEY');
-    this.model = config.get('LLM_MODEL') ?? '';
-    this.timeoutMs = config.get('LLM_TIMEOUT_MS');
+    const baseURL = config.llm.baseUrl;
+    const apiKey = config.llm.apiKey;
+    this.model = config.llm.model;
+    this.timeoutMs = config.llm.timeoutMs;
     this.client = baseURL
       ? new OpenAI({
           baseURL,
@@ -48,7 +48,7 @@ export class ChatModelRepository {
           project: null,
           webhookSecret: null,
           timeout: this.timeoutMs,
-          maxRetries: config.get('LLM_MAX_RETRIES'),
+          maxRetries: config.llm.maxRetries,
           logLevel: 'off',
         })
       : null;

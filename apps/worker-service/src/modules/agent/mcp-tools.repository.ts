@@ -94,9 +94,9 @@ export class McpToolsRepository implements OnModuleDestroy {
   private readonly fetch: FetchLike;
 
   constructor(private readonly config: WorkerConfig) {
-    this.allowPrivate = config.get('MCP_ALLOW_PRIVATE_TARGETS') === 'true';
+    this.allowPrivate = config.mcpAllowPrivateTargets;
     this.agent = new Agent({
-      connect: { lookup: publicHostLookup(this.allowPrivate, (refused) => new McpServerError(refused.message)), timeout: config.get('AGENT_MCP_TIMEOUT_MS') },
+      connect: { lookup: publicHostLookup(this.allowPrivate, (refused) => new McpServerError(refused.message)), timeout: config.mcpTimeoutMs },
       // A server's SSE stream may stay idle for long; each request is bounded by the SDK's timeout.
       bodyTimeout: 0,
     });
@@ -121,7 +121,7 @@ export class McpToolsRepository implements OnModuleDestroy {
   }
 
   async open(servers: AgentMcpServer[], signal: AbortSignal): Promise<McpToolset> {
-    const timeout = this.config.get('AGENT_MCP_TIMEOUT_MS');
+    const timeout = this.config.mcpTimeoutMs;
     for (const server of servers) await this.checkTarget(server);
     const clients: Client[] = [];
     const routes = new Map<string, { client: Client; tool: string }>();

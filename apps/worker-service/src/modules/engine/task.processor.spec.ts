@@ -8,7 +8,7 @@ import { QueueJob, QueueJobName, TaskQueueRepository } from '../tasks/task-queue
 import type { TaskRepository, TransitionChange, TransitionResult } from '../tasks/task.repository';
 import { TaskProcessor } from './task.processor';
 
-const CONFIG: Record<string, number> = { TASK_BACKOFF_MS: 100, TASK_RETENTION_COUNT: 1_000, TASK_RETENTION_SECONDS: 3_600, WORKER_CONCURRENCY: 0 };
+const CONFIG: Partial<WorkerConfig> = { taskBackoffMs: 100, taskRetentionCount: 1_000, taskRetentionMs: 3_600_000, concurrency: 0 };
 
 /** The record store as the engine sees it: it records the changes asked for and answers the start. */
 class FakeTaskRepository {
@@ -53,7 +53,7 @@ const taskAt = (attempts: number, maxAttempts = 3): Task => ({
 function processorWith(started: TransitionResult, run: (context: TaskContext) => Promise<unknown>) {
   const tasks = new FakeTaskRepository(started);
   const handler: TaskHandler = { type: 'test.handler', parse: (payload) => payload, run: (_payload, context) => run(context) };
-  const config = { get: (key: string) => CONFIG[key] } as unknown as WorkerConfig;
+  const config = CONFIG as WorkerConfig;
   const queue = { runLockKey: (id: string) => `lock:${id}` } as unknown as TaskQueueRepository;
   const jobs = { recordRun: () => Promise.resolve() } as unknown as JobsService;
   const processor = new TaskProcessor(queue, tasks as unknown as TaskRepository, new HandlerRegistry([handler]), jobs, config);

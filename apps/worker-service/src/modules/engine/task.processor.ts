@@ -38,7 +38,7 @@ export class TaskProcessor implements OnApplicationBootstrap, OnModuleDestroy {
       onFailed: (job, error, final) => this.onQueueFailure(job, error, final),
       onStalled: (jobId) => this.onStalled(jobId),
     });
-    if (this.config.get('WORKER_CONCURRENCY') > 0) {
+    if (this.config.concurrency > 0) {
       this.pruneTimer = setInterval(() => void this.prune(), PRUNE_EVERY_MS);
       this.pruneTimer.unref();
     }
@@ -121,7 +121,7 @@ export class TaskProcessor implements OnApplicationBootstrap, OnModuleDestroy {
     // the decision to stop is made here, by throwing UnrecoverableError.
     const final = error instanceof PermanentTaskError || attempt >= task.maxAttempts;
     if (!final) {
-      const delay = this.config.get('TASK_BACKOFF_MS') * 2 ** failuresBefore;
+      const delay = this.config.taskBackoffMs * 2 ** failuresBefore;
       await this.tasks.transition(task.id, {
         from: [TaskStatus.Processing],
         to: TaskStatus.Retrying,
@@ -195,14 +195,14 @@ export class TaskProcessor implements OnApplicationBootstrap, OnModuleDestroy {
   /** `finishedCount`: finished tasks stored, as counted by the terminal transition. */
   private async afterFinish(task: Task, succeeded: boolean, finishedCount: number): Promise<void> {
     if (task.jobId) await this.jobs.recordRun(task.jobId, succeeded);
-    if (finishedCount > this.config.get('TASK_RETENTION_COUNT')) await this.prune();
+    if (finishedCount > this.config.taskRetentionCount) await this.prune();
   }
 
   /** Bounded retention of finished tasks (count and age). */
   async prune(): Promise<void> {
     try {
-      const olderThan = new Date(Date.now() - this.config.get('TASK_RETENTION_SECONDS') * 1_000);
-      const removed = await this.tasks.prune(this.config.get('TASK_RETENTION_COUNT'), olderThan);
+      const olderThan = new Date(Date.now() - this.config.taskRetentionMs);
+      const removed = await this.tasks.prune(this.config.taskRetentionCount, olderThan);
       if (removed > 0) this.logger.log(`pruned ${removed} finished task(s)`);
     } catch (error) {
       this.logger.warn(`pruning finished tasks failed: ${messageOf(error)}`);

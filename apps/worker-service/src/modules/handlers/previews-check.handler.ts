@@ -53,7 +53,7 @@ export class PreviewsCheckHandler implements TaskHandler<PreviewsCheckPayload> {
   }
 
   async run(payload: PreviewsCheckPayload, context: TaskContext): Promise<PreviewsCheckResult> {
-    const timeoutMs = payload.timeoutMs ?? this.config.get('PREVIEW_PROBE_TIMEOUT_MS');
+    const timeoutMs = payload.timeoutMs ?? this.config.previewProbeTimeoutMs;
     const { previews } = await callManager('list previews', () => this.manager.listPreviews(payload.sessionId));
     const statuses = await Promise.all(
       previews.map(async (preview): Promise<PreviewPortStatus> => {

@@ -114,7 +114,7 @@ export class JobsService {
       await this.jobs.update(jobId, { consecutiveFailures: 0 });
       return;
     }
-    const threshold = this.config.get('JOB_MAX_CONSECUTIVE_FAILURES');
+    const threshold = this.config.jobMaxConsecutiveFailures;
     const outcome = await this.jobs.recordFailure(jobId, threshold);
     if (outcome?.status === JobStatus.Failed) {
       await this.queue.removeSchedule(jobId);

@@ -1,10 +1,9 @@
 import { Global, Module } from '@nestjs/common';
-import { WorkerConfig } from '../../config/worker-config';
 import { RedisRepository } from './redis.repository';
 
 @Global()
 @Module({
-  providers: [WorkerConfig, RedisRepository],
-  exports: [WorkerConfig, RedisRepository],
+  providers: [RedisRepository],
+  exports: [RedisRepository],
 })
 export class RedisModule {}

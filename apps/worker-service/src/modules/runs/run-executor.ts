@@ -123,7 +123,7 @@ export class RunExecutor {
   /** The sandbox of a session created with the run may still be starting; a stopped or failed one fails the run. */
   private async waitForSandbox(claim: RunClaim, reporter: RunReporter, signal: AbortSignal): Promise<void> {
     const started = Date.now();
-    const deadline = started + this.config.get('RUN_SESSION_WAIT_MS');
+    const deadline = started + this.config.runSessionWaitMs;
     let told = false;
     for (;;) {
       let status: SandboxStatus | null = null;
@@ -141,7 +141,7 @@ export class RunExecutor {
       if (status !== null && status !== SandboxStatus.Creating) {
         throw new StepFailure(`The session's sandbox is ${status}${reason ? ` (${reason})` : ''}; start the session and run again`);
       }
-      if (Date.now() > deadline) throw new StepFailure(`The session's sandbox was not running after ${this.config.get('RUN_SESSION_WAIT_MS')} ms`);
+      if (Date.now() > deadline) throw new StepFailure(`The session's sandbox was not running after ${this.config.runSessionWaitMs} ms`);
       if (!told) reporter.log('waiting for the sandbox to start');
       told = true;
       await sleep(500, undefined, { signal });

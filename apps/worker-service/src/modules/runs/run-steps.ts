@@ -146,7 +146,7 @@ export class RunSteps {
   }
 
   private async exec(step: ExecStep, context: StepContext): Promise<StepOutcome> {
-    const result = await this.runCommand(context, step.command, { cwd: step.cwd, env: step.env, timeoutMs: step.timeoutMs ?? this.config.get('RUN_STEP_TIMEOUT_MS') });
+    const result = await this.runCommand(context, step.command, { cwd: step.cwd, env: step.env, timeoutMs: step.timeoutMs ?? this.config.runStepTimeoutMs });
     const output = { exitCode: result.exitCode, timedOut: result.timedOut, durationMs: result.durationMs, stdout: tail(result.stdout), stderr: tail(result.stderr) };
     context.reporter.log(`exit code ${result.exitCode ?? 'none'}${result.timedOut ? ' (timed out)' : ''}`, { exitCode: result.exitCode, durationMs: result.durationMs });
     if (result.timedOut) throw new StepFailure(`Step ${context.name} timed out`, output);
@@ -186,7 +186,7 @@ export class RunSteps {
       await context.reporter.saveState({ state: context.state });
       context.reporter.log(`task ${taskId} (${step.type}) created`, { taskId });
     }
-    const deadline = Date.now() + (step.timeoutMs ?? this.config.get('RUN_STEP_TIMEOUT_MS'));
+    const deadline = Date.now() + (step.timeoutMs ?? this.config.runStepTimeoutMs);
     const id = taskId;
     const cancelTask = () => void this.worker.cancelTask(id).catch(() => undefined);
     context.signal.addEventListener('abort', cancelTask, { once: true });
@@ -253,7 +253,7 @@ export class RunSteps {
     context.reporter.log(`cloning ${repoUrl}${ref ? ` at ${ref}` : ''}`);
     const result = await this.runCommand(context, ['sh', '-c', CLONE_SCRIPT, 'clone', repoUrl, ref, `.clone-${context.claim.runId.slice(0, 8)}`], {
       env,
-      timeoutMs: this.config.get('RUN_CLONE_TIMEOUT_MS'),
+      timeoutMs: this.config.runCloneTimeoutMs,
       quiet: true,
     });
     if (context.claim.token) await context.reporter.saveState({ dropToken: true });
@@ -274,7 +274,7 @@ export class RunSteps {
     const installs: { kind: string; command: string; exitCode: number | null; timedOut: boolean }[] = [];
     for (const install of detected.installs) {
       context.reporter.log(`$ ${install.command}`);
-      const result = await this.runCommand(context, install.command, { timeoutMs: this.config.get('RUN_INSTALL_TIMEOUT_MS') });
+      const result = await this.runCommand(context, install.command, { timeoutMs: this.config.runInstallTimeoutMs });
       installs.push({ ...install, exitCode: result.exitCode, timedOut: result.timedOut });
       if (result.exitCode !== 0) context.reporter.log(`install ${install.kind} did not succeed (${result.timedOut ? 'timed out' : `exit code ${result.exitCode}`}); continuing`);
     }
@@ -287,7 +287,7 @@ export class RunSteps {
     const command = typeof given === 'string' && given.trim() ? given : (await this.detect(context)).testCommand;
     if (!command) throw new StepFailure('No test command detected; pass input { command }');
     context.reporter.log(`$ ${command}`);
-    const result = await this.runCommand(context, command, { timeoutMs: this.config.get('RUN_STEP_TIMEOUT_MS') });
+    const result = await this.runCommand(context, command, { timeoutMs: this.config.runStepTimeoutMs });
     const passed = result.exitCode === 0 && !result.timedOut;
     context.reporter.log(passed ? 'tests passed' : `tests failed (${result.timedOut ? 'timed out' : `exit code ${result.exitCode}`})`);
     return { kind: 'done', output: { passed, exitCode: result.exitCode, command, timedOut: result.timedOut } };

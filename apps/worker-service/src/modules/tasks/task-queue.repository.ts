@@ -79,7 +79,7 @@ export class TaskQueueRepository implements OnApplicationShutdown {
       jobId: taskId, // one queue entry per task, whatever happens to the caller
       priority: bullPriorityOf(priority),
       attempts,
-      backoff: { type: 'exponential', delay: this.config.get('TASK_BACKOFF_MS') },
+      backoff: { type: 'exponential', delay: this.config.taskBackoffMs },
       removeOnComplete: true, // the task record is the history
       removeOnFail: true,
     };
@@ -166,15 +166,15 @@ export class TaskQueueRepository implements OnApplicationShutdown {
 
   /** Starts processing in this process (no-op when WORKER_CONCURRENCY is 0). */
   async startWorker(processor: QueueProcessor, handlers: QueueEventsHandlers): Promise<void> {
-    const concurrency = this.config.get('WORKER_CONCURRENCY');
+    const concurrency = this.config.concurrency;
     if (concurrency === 0 || this.worker) return;
     const worker = new Worker<TaskJobData | TickJobData, unknown, QueueJobName>(TASK_QUEUE, (job, _token, signal) => processor(job, signal), {
       connection: { url: this.config.redisUrl, maxRetriesPerRequest: null },
       prefix: this.config.prefix,
       concurrency,
-      lockDuration: this.config.get('WORKER_LOCK_DURATION_MS'),
-      stalledInterval: this.config.get('WORKER_STALLED_INTERVAL_MS'),
-      maxStalledCount: this.config.get('WORKER_MAX_STALLED_COUNT'),
+      lockDuration: this.config.lockDurationMs,
+      stalledInterval: this.config.stalledIntervalMs,
+      maxStalledCount: this.config.maxStalledCount,
     });
     worker.on('failed', (job, error) => {
       if (!job) return;
@@ -200,7 +200,7 @@ export class TaskQueueRepository implements OnApplicationShutdown {
     const worker = this.worker;
     this.worker = null;
     if (!worker) return;
-    const grace = this.config.get('WORKER_SHUTDOWN_GRACE_MS');
+    const grace = this.config.shutdownGraceMs;
     const closed = await Promise.race([worker.close().then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), grace).unref())]);
     // Still running after the grace period: leave the locks to expire so another replica takes over.
     // A forced close still waits for running processors in BullMQ 6, so it is not awaited: the

@@ -31,7 +31,7 @@ export class TasksService {
 
   /** Checks type, payload and size: a 400 that says what is wrong. */
   validate(type: string, payload: Record<string, unknown>): void {
-    const limit = this.config.get('TASK_PAYLOAD_MAX_BYTES');
+    const limit = this.config.taskPayloadMaxBytes;
     const size = Buffer.byteLength(JSON.stringify(payload), 'utf8');
     if (size > limit) throw DomainException.badRequest(`payload is too large: ${size} bytes of JSON, at most ${limit} allowed`);
     this.handlers.validate(type, payload);
@@ -40,7 +40,7 @@ export class TasksService {
   async create(request: CreateTaskRequest, origin: TaskOrigin = {}): Promise<Task> {
     this.validate(request.type, request.payload);
     const id = origin.id ?? randomUUID();
-    const maxAttempts = request.maxAttempts ?? this.config.get('TASK_DEFAULT_MAX_ATTEMPTS');
+    const maxAttempts = request.maxAttempts ?? this.config.taskDefaultMaxAttempts;
     const write = this.tasks.newTaskWrite({ id, type: request.type, payload: request.payload, priority: request.priority, maxAttempts, ownerId: request.ownerId ?? null, jobId: origin.jobId ?? null });
     // Record and queue entry in one transaction. The queue dedups on the task id, so a retried creation
     // (a redelivered tick) adds no second entry while the first waits or runs; a finished one's entry is
