@@ -5,6 +5,8 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   root: import.meta.dirname,
   base: '/console/',
+  // The SDK from source, the way the console's tsconfig paths name it.
+  resolve: { alias: { '@sandbox/sdk': resolve(import.meta.dirname, '../../libs/sdk/src/index.ts') } },
   build: {
     outDir: resolve(import.meta.dirname, '../../dist/console'),
     emptyOutDir: true,

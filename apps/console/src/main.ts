@@ -1,4 +1,4 @@
-import { AuthenticationError, SandboxClient, SandboxError, type Session } from '../../../libs/sdk/src/index.js';
+import { AuthenticationError, SandboxClient, SandboxError, type Session } from '@sandbox/sdk';
 import { h, replace, when } from './dom.js';
 import { PANELS, type PanelContext } from './panels.js';
 

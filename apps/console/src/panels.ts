@@ -1,4 +1,4 @@
-import { SandboxError, type SandboxClient, type Session, type Terminal } from '../../../libs/sdk/src/index.js';
+import { SandboxError, type SandboxClient, type Session, type Terminal } from '@sandbox/sdk';
 import { diffView, h, replace, shortHash, when } from './dom.js';
 
 export interface PanelContext {
