@@ -1,23 +1,10 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
-import { COMMAND_SIGNALS, type CommandSignal, type CommandSignalRequest, ExecLimits, IsCommand, IsEnvMap, type StartCommandRequest } from '@sandbox/contracts';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsIn } from 'class-validator';
+import { COMMAND_SIGNALS, type CommandSignal, type CommandSignalRequest, type StartCommandRequest } from '@sandbox/contracts';
+import { ProcessSpecDto } from '../../exec/dto/exec.dto';
 
-export class StartCommandDto implements StartCommandRequest {
-  @ApiProperty({ oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], description: 'string → `sh -c`, array → argv' })
-  @IsCommand()
-  command!: string | string[];
-
-  @ApiPropertyOptional({ description: 'Relative to /workspace, or absolute inside it' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(ExecLimits.pathMaxLength)
-  cwd?: string;
-
-  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
-  @IsOptional()
-  @IsEnvMap()
-  env?: Record<string, string>;
-}
+/** `command`, `cwd`, `env`: the same rules as exec's. */
+export class StartCommandDto extends ProcessSpecDto implements StartCommandRequest {}
 
 export class CommandSignalDto implements CommandSignalRequest {
   @ApiProperty({ enum: COMMAND_SIGNALS })

@@ -2,7 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
 import { ExecLimits, type ExecRequest, IsCommand, IsEnvMap } from '@sandbox/contracts';
 
-export class ExecDto implements ExecRequest {
+/** What runs and where: the body both exec and background commands start from. */
+export class ProcessSpecDto implements Pick<ExecRequest, 'command' | 'cwd' | 'env'> {
   @ApiProperty({ oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], description: 'string → `sh -c`, array → argv' })
   @IsCommand()
   command!: string | string[];
@@ -17,7 +18,9 @@ export class ExecDto implements ExecRequest {
   @IsOptional()
   @IsEnvMap()
   env?: Record<string, string>;
+}
 
+export class ExecDto extends ProcessSpecDto implements ExecRequest {
   @ApiPropertyOptional()
   @IsOptional()
   @IsString()
