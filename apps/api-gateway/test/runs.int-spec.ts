@@ -1,5 +1,7 @@
 import { request } from 'undici';
 import { SecretSealer } from '@sandbox/shared';
+import { RunEventStream } from '../src/modules/runs/run-event-stream';
+import { RunsRepository } from '../src/modules/runs/runs.repository';
 import { RunsResolver } from '../src/modules/runs/runs.resolver';
 import { gql, internalPost, startGateway, TestGateway } from './support/gateway';
 
@@ -52,7 +54,8 @@ describe(RunsResolver.name, () => {
   let bob: { key: string; userId: string };
 
   beforeAll(async () => {
-    gateway = await startGateway({ RUN_EVENT_POLL_MS: '200', MCP_ALLOW_PRIVATE_TARGETS: 'false' });
+    // A small watcher buffer, so a watcher that stops reading is detached from its run's shared reader at once.
+    gateway = await startGateway({ RUN_EVENT_POLL_MS: '200', RUN_EVENT_WATCHER_BUFFER: '4', MCP_ALLOW_PRIVATE_TARGETS: 'false' });
     alice = await gateway.newUser();
     bob = await gateway.newUser();
   });
@@ -271,6 +274,54 @@ describe(RunsResolver.name, () => {
       expect(a.map((m) => m.data.seq)).toEqual(all);
       expect(b.map((m) => m.data.seq)).toEqual(all);
       expect(c.map((m) => m.data.seq)).toEqual(all.slice(3));
+    });
+
+    it('should give many live watchers every event once, in order, with one shared read per batch: one joining late, one slow', async () => {
+      const { runId } = await newRun();
+      await claim(runId);
+      const reads = jest.spyOn(gateway.app.get(RunsRepository), 'eventsAfter');
+      try {
+        const early = await Promise.all(Array.from({ length: 12 }, () => openEvents(gateway, alice.key, runId)));
+        const received = early.map((w) => collect(w.messages()));
+        // The slow watcher takes the first events (the second from the shared reader), then nothing until the run is over.
+        const abort = new AbortController();
+        const slow = gateway.app.get(RunEventStream).follow(runId, 0, abort.signal);
+        const slowSeen: number[] = [];
+        await events(runId, 1, 1, [{ type: 'STEP', message: 'one' }]);
+        const first = await slow.next();
+        if (!first.done) slowSeen.push(first.value.seq);
+        const second = slow.next();
+        await events(runId, 1, 2, [{ type: 'LOG', message: 'two' }]);
+        const taken = await second;
+        if (!taken.done) slowSeen.push(taken.value.seq);
+        const before = reads.mock.calls.length;
+        let seq = 2;
+        const late: ReturnType<typeof collect>[] = [];
+        for (let n = 3; n <= 32; n++) {
+          const batch = Array.from({ length: 1 + (n % 3) }, (_, i) => ({ type: 'LOG', message: `batch ${n} line ${i}` }));
+          expect((await events(runId, 1, n, batch)).status).toBe(200);
+          seq += batch.length;
+          if (n === 15) {
+            late.push(collect((await openEvents(gateway, alice.key, runId)).messages()));
+            late.push(collect((await openEvents(gateway, alice.key, runId, { 'last-event-id': '5' })).messages()));
+          }
+        }
+        await finish(runId, { attempt: 1, status: 'SUCCEEDED' });
+        const total = seq + 1;
+        const all = Array.from({ length: total }, (_, i) => i + 1);
+        for (const watcher of await Promise.all(received)) expect(watcher.map((m) => m.data.seq)).toEqual(all);
+        const [lateFromStart, lateFromFive] = await Promise.all(late);
+        expect(lateFromStart.map((m) => m.data.seq)).toEqual(all);
+        expect(lateFromFive.map((m) => m.data.seq)).toEqual(all.slice(5));
+        const liveReads = reads.mock.calls.length - before;
+        for await (const event of slow) slowSeen.push(event.seq);
+        expect(slowSeen).toEqual(all);
+        expect(lateFromStart.at(-1)?.data).toMatchObject({ type: 'COMPLETE' });
+        // One read per watcher per batch would be 12 × 31; the caught-up watchers share theirs.
+        expect(liveReads).toBeLessThan(31 * 4);
+      } finally {
+        reads.mockRestore();
+      }
     });
   });
 

@@ -127,6 +127,16 @@ export class GatewayEnvironment extends BaseEnvironment {
   @Max(60_000, { message: 'RUN_EVENT_POLL_MS must be at most 60000' })
   RUN_EVENT_POLL_MS = 1_000;
 
+  /**
+   * Events the shared live reader of a run holds for one watcher that has not taken them yet (a slow
+   * client); beyond it the watcher is detached and reads its own pages until it is caught up again.
+   */
+  @Type(() => Number)
+  @IsInt({ message: 'RUN_EVENT_WATCHER_BUFFER must be an integer' })
+  @Min(1, { message: 'RUN_EVENT_WATCHER_BUFFER must be at least 1' })
+  @Max(1_000_000, { message: 'RUN_EVENT_WATCHER_BUFFER must be at most 1000000' })
+  RUN_EVENT_WATCHER_BUFFER = 2_000;
+
   /** Deliveries of a run's task (a worker lost mid-run is one); the run resumes from its last finished step. */
   @Type(() => Number)
   @IsInt({ message: 'RUN_TASK_MAX_ATTEMPTS must be an integer' })

@@ -168,6 +168,12 @@ export class RunsService {
     return this.stream.follow(runId, afterSeq, signal);
   }
 
+  /** The same as `events`, in the batches they were read in (for a transport that writes a batch at once). */
+  async eventBatches(user: AuthenticatedUser, runId: string, afterSeq: number, signal: AbortSignal): Promise<AsyncGenerator<RunEvent[], void, undefined>> {
+    await this.get(user, runId);
+    return this.stream.followBatches(runId, afterSeq, signal);
+  }
+
   checkpoint(sessionId: string, commitHash: string | null) {
     return commitHash ? this.runs.checkpoint(sessionId, commitHash) : Promise.resolve(null);
   }
