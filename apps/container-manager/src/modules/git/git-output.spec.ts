@@ -1,4 +1,4 @@
-import { capDiff, isCommitSummary, isNothingToCommit, onlyUnstageableNestedRepos, parseBinaryFiles, parseRawGitlinks, parseDiffTree, parseStatusV2 } from './git-output';
+import { capDiff, isCommitSummary, isNothingToCommit, onlyUnstageableNestedRepos, parseBinaryFiles, parseCommitSummary, parseRawGitlinks, parseStatusV2 } from './git-output';
 
 const HASH = 'a'.repeat(40);
 
@@ -38,16 +38,6 @@ describe('parseStatusV2', () => {
 describe('parseBinaryFiles', () => {
   it('should list only the files numstat reports as binary', () => {
     expect(parseBinaryFiles('3\t1\ttext.txt\0-\t-\timage.png\0-\t-\tdir/with\ttab.bin\0')).toEqual(['image.png', 'dir/with\ttab.bin']);
-  });
-});
-
-describe('parseDiffTree', () => {
-  it('should split the commit id from the changed paths', () => {
-    expect(parseDiffTree(`${HASH}\0a.txt\0-dash\0`)).toEqual({ commit: HASH, paths: ['a.txt', '-dash'] });
-  });
-
-  it('should refuse output without a commit id', () => {
-    expect(() => parseDiffTree('a.txt\0')).toThrow(/unexpected git diff-tree output/);
   });
 });
 
@@ -98,5 +88,24 @@ describe('parseRawGitlinks', () => {
   it('should pick the paths staged as gitlinks, names with newlines included', () => {
     const raw = [`:000000 100644 ${'0'.repeat(40)} ${HASH} A`, 'file.txt', `:000000 160000 ${'0'.repeat(40)} ${HASH} A`, "nested\nadd 'src/", `:100644 000000 ${HASH} ${'0'.repeat(40)} D`, 'old.txt', ''].join('\0');
     expect(parseRawGitlinks(raw)).toEqual(["nested\nadd 'src/"]);
+  });
+});
+
+describe('parseCommitSummary', () => {
+  const HASH40 = 'a'.repeat(40);
+
+  it('should read the full hash and count files, a rename as its two paths', () => {
+    const output = `[main ${HASH40}] 3 files changed\n 4 files changed, 2 insertions(+), 1 deletion(-)\n rename old.txt => new.txt (100%)\n create mode 100644 added.txt\n`;
+    expect(parseCommitSummary(output)).toEqual({ commitHash: HASH40, filesChanged: 5 });
+  });
+
+  it('should take a root commit, one file, and an empty commit as 0 files, never reading the subject', () => {
+    expect(parseCommitSummary(`[main (root-commit) ${HASH40}] first\n 1 file changed, 1 insertion(+)\n`).filesChanged).toBe(1);
+    expect(parseCommitSummary(`[main ${HASH40}] empty\n`).filesChanged).toBe(0);
+    expect(parseCommitSummary(`[main ${HASH40}]  rename a => b, 99 files changed\n 1 file changed\n`).filesChanged).toBe(1);
+  });
+
+  it('should refuse output without a full hash', () => {
+    expect(() => parseCommitSummary('[main abc1234] short\n')).toThrow(/unexpected git commit output/);
   });
 });

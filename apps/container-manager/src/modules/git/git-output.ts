@@ -76,13 +76,6 @@ export function parseBinaryFiles(numstat: string): string[] {
   return binary;
 }
 
-/** `git diff-tree -r -z --name-only <commit>`: the commit id, then one path per record. */
-export function parseDiffTree(output: string): { commit: string; paths: string[] } {
-  const [commit, ...paths] = output.split('\0').filter((record) => record.length > 0);
-  if (!commit || !/^[0-9a-f]{40}$/.test(commit)) throw new Error(`unexpected git diff-tree output: ${JSON.stringify(output.slice(0, 60))}`);
-  return { commit, paths };
-}
-
 /** NUL-separated path list (`--name-only -z`). */
 export function parsePathList(output: string): string[] {
   return output.split('\0').filter((record) => record.length > 0);
@@ -105,6 +98,26 @@ export function capDiff(diff: string, maxBytes: number): { diff: string; truncat
 /** First line of `git commit` output when a commit was made: `[main 1a2b3c4] message`. */
 export function isCommitSummary(output: string): boolean {
   return /^\[[^\]\s]+ (\(root-commit\) )?[0-9a-f]{4,40}\] /.test(output);
+}
+
+/**
+ * What `git -c core.abbrev=40 commit` reports, so no other git command has to run after it: the full
+ * hash (first line; the subject there is never read) and the files changed as `diff-tree
+ * --no-renames` counts them (commit's summary always detects renames, and a rename counts once in
+ * its shortstat: it is two paths). Gitlinks never reach a commit (stageAll drops them first).
+ */
+export function parseCommitSummary(output: string): { commitHash: string; filesChanged: number } {
+  const [first, ...rest] = output.split('\n');
+  const commitHash = /^\[[^\]\s]+ (?:\(root-commit\) )?([0-9a-f]{40})\] /.exec(first)?.[1];
+  if (!commitHash) throw new Error(`unexpected git commit output: ${JSON.stringify(output.slice(0, 120))}`);
+  let files = 0;
+  let renames = 0;
+  for (const line of rest) {
+    const stat = /^ (\d+) files? changed/.exec(line);
+    if (stat) files = Number(stat[1]);
+    else if (line.startsWith(' rename ')) renames++;
+  }
+  return { commitHash, filesChanged: files + renames };
 }
 
 /** Git's commit refusal when the index equals HEAD (LC_ALL=C keeps the wording stable). */

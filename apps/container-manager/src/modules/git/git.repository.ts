@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { GitError, simpleGit, SimpleGit } from 'simple-git';
 import { ManagerConfig } from '../../config/manager-config';
-import { capDiff, isCommitSummary, isNothingToCommit, onlyUnstageableNestedRepos, ParsedStatus, parseBinaryFiles, parseRawGitlinks, parseDiffTree, parsePathList, parseStatusV2 } from './git-output';
+import { capDiff, isCommitSummary, isNothingToCommit, onlyUnstageableNestedRepos, ParsedStatus, parseBinaryFiles, parseCommitSummary, parseRawGitlinks, parsePathList, parseStatusV2 } from './git-output';
 
 /** A session's repository: metadata outside the sandbox's reach, work tree = the (hostile) workspace. */
 export interface RepoLocation {
@@ -196,7 +196,8 @@ export class GitRepository {
     const git = this.git(repo);
     let output: string;
     try {
-      output = await git.raw(['commit', '--no-verify', '--no-gpg-sign', '--cleanup=verbatim', `--message=${message}`, ...(allowEmpty ? ['--allow-empty'] : [])]);
+      // Full hashes in the summary (core.abbrev=40): the commit's own output says all a checkpoint records.
+      output = await git.raw(['-c', 'core.abbrev=40', 'commit', '--no-verify', '--no-gpg-sign', '--cleanup=verbatim', `--message=${message}`, ...(allowEmpty ? ['--allow-empty'] : [])]);
     } catch (error) {
       if (error instanceof GitError && isNothingToCommit(error.message)) return null;
       throw error;
@@ -206,8 +207,8 @@ export class GitRepository {
       if (isNothingToCommit(output)) return null;
       throw new Error(`unexpected git commit output: ${output.slice(0, 200)}`);
     }
-    const { commit, paths } = parseDiffTree(await git.raw(['diff-tree', '-r', '-z', '--root', '--always', '--no-renames', '--name-only', 'HEAD']));
-    return { commitHash: commit, filesChanged: paths.length };
+    const { commitHash, filesChanged } = parseCommitSummary(output);
+    return { commitHash, filesChanged };
   }
 
   /** The latest commit, null before the first one (rev-parse prints an error then, so no silent wait). */
