@@ -1,11 +1,12 @@
-import { Global, Module } from '@nestjs/common';
-import { SandboxAgentRepository } from '../../repositories/sandbox-agent/sandbox-agent.repository';
+import { Module } from '@nestjs/common';
+import { RepositoriesModule } from '../../repositories/repositories.module';
+import { SessionsModule } from '../sessions/sessions.module';
 import { WorkspaceWatchFeeder } from './workspace-watch.feeder';
 
 /**
- * The in-sandbox agents' connections (global: sessions set up a sandbox's agent, exec, files and
- * commands talk to it) and the workspace watch that feeds auto-checkpoints.
+ * The workspace watch that feeds auto-checkpoints, over the agents' connections (SandboxAgentRepository,
+ * in the repositories module: sessions set up a sandbox's agent, exec, files, commands and the
+ * terminal talk to it).
  */
-@Global()
-@Module({ providers: [SandboxAgentRepository, WorkspaceWatchFeeder], exports: [SandboxAgentRepository] })
+@Module({ imports: [SessionsModule, RepositoriesModule], providers: [WorkspaceWatchFeeder] })
 export class SandboxAgentModule {}
