@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { freePort, ServiceProcess, spawnService, waitForHealthy } from '@sandbox/testing';
+import { freePort, removeDataDir, ServiceProcess, spawnService, waitForHealthy } from '@sandbox/testing';
 import { SandboxMcpServer } from '../src/modules/mcp/sandbox-mcp.server';
 import { gql, startGateway, TestGateway } from './support/gateway';
 
@@ -86,7 +86,7 @@ describe(SandboxMcpServer.name, () => {
     await manager?.stop();
     await gateway?.close();
     for (const c of await docker.listContainers({ all: true, filters: { label: [`sandbox.manager-id=${managerId}`] } })) await docker.getContainer(c.Id).remove({ force: true });
-    rmSync(dataDir, { recursive: true, force: true });
+    removeDataDir(dataDir);
   });
 
   it('should initialize and list exactly the documented tools, each described and with sessionId where it acts on a session', async () => {

@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { freePort, ServiceProcess, spawnService, waitForHealthy } from '@sandbox/testing';
+import { freePort, removeDataDir, ServiceProcess, spawnService, waitForHealthy } from '@sandbox/testing';
 import { TemplatesResolver } from '../src/modules/templates/templates.resolver';
 import { gql, startGateway, TestGateway } from './support/gateway';
 
@@ -52,7 +52,7 @@ describe(TemplatesResolver.name, () => {
     await gateway?.close();
     for (const c of await docker.listContainers({ all: true, filters: { label: [`sandbox.manager-id=${managerId}`] } })) await docker.getContainer(c.Id).remove({ force: true });
     for (const image of await docker.listImages({ filters: { label: [`sandbox.manager-id=${managerId}`] } })) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
-    rmSync(dataDir, { recursive: true, force: true });
+    removeDataDir(dataDir);
   });
 
   it('should list the built-in templates to any authenticated user, and nothing without a key', async () => {

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { INTERNAL_KEY_HEADER } from '@sandbox/contracts';
-import { freePort, requireStackVar, ServiceProcess, spawnService, waitForHealthy } from '@sandbox/testing';
+import { freePort, removeDataDir, requireStackVar, ServiceProcess, spawnService, waitForHealthy } from '@sandbox/testing';
 
 const SESSIONS = 10;
 
@@ -76,7 +76,7 @@ describe('createSession through a container-manager crash', () => {
     await Promise.all([manager?.stop(), worker?.stop(), gateway?.stop()]);
     await db?.query('DELETE FROM sessions WHERE id = ANY($1::uuid[])', [ids]);
     await db?.end();
-    rmSync(dataDir, { recursive: true, force: true });
+    removeDataDir(dataDir);
   });
 
   async function statuses(): Promise<Map<string, { status: string; reason: string | null }>> {

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, spawnService, waitForHealthy } from '@sandbox/testing';
+import { freePort, removeDataDir, spawnService, waitForHealthy } from '@sandbox/testing';
 import { startGateway, TestGateway } from './gateway';
 
 /** Bounded polling for what the platform does asynchronously (outbox deliveries, container starts). */
@@ -55,7 +55,7 @@ export async function startGatewayWithManager(gatewayEnv: Record<string, string>
     }
     await manager.stop();
     await gateway.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    removeDataDir(dataDir);
   };
   try {
     await waitForHealthy(manager, 30_000);

@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -145,18 +145,6 @@ export async function containersOfSession(sessionId: string): Promise<Docker.Con
   return docker.listContainers({ all: true, filters: { label: [`sandbox.session-id=${sessionId}`] } });
 }
 
-/** Mount points at or below `dir` (workspace filesystems of sessions a test did not delete), deepest first. */
-export function mountsUnder(dir: string): string[] {
-  const root = realpathSync(dir);
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((line) => (line.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))))
-    .filter((point) => point === root || point.startsWith(`${root}/`))
-    .sort((a, b) => b.length - a.length);
-}
-
-/** Unmounts the workspace filesystems this test's manager left mounted, then deletes its data directory. */
-export function removeDataDir(dataDir: string): void {
-  for (const point of mountsUnder(dataDir)) execFileSync('umount', ['-l', point]);
-  rmSync(dataDir, { recursive: true, force: true });
-}
+/** One home for data-directory cleanup: libs/testing (other projects' tests need it too). */
+import { removeDataDir } from '@sandbox/testing';
+export { mountsUnder, removeDataDir } from '@sandbox/testing';
