@@ -36,6 +36,9 @@ case "${1:-}" in
     export PREVIEW_DOMAIN="${PREVIEW_DOMAIN:-preview.localhost}"
     # Browser apps on any local port may call the gateway (docs/frontend.md); CORS_ORIGINS= turns it off.
     export CORS_ORIGINS="${CORS_ORIGINS-http://localhost:*,http://127.0.0.1:*}"
+    # One ready sandbox of the default template, so a new session answers its first command at once
+    # (docs/sandboxes.md, warm pool); WARM_POOL_SIZE=0 turns it off.
+    export WARM_POOL_SIZE="${WARM_POOL_SIZE-1}" WARM_POOL_TEMPLATES="${WARM_POOL_TEMPLATES-dev}"
     for name in "${SERVICES[@]}"; do stop_service "$name"; done
     for name in "${SERVICES[@]}"; do
       step "service $name: starting on 127.0.0.1:${PORTS[$name]}"
