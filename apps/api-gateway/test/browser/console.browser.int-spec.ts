@@ -25,6 +25,25 @@ async function activeSession(gateway: TestGateway, key: string): Promise<string>
   throw new Error(`session ${id} did not become ACTIVE`);
 }
 
+/** The terminal panel's rows as drawn by xterm.js's DOM renderer, trailing blanks dropped. */
+async function screenRows(page: Page): Promise<string[]> {
+  return page.evaluate<string[]>(
+    `[...document.querySelectorAll('[data-testid="terminal"] .xterm-rows > div')].map((row) => row.textContent.replace(/\\u00a0/g, ' ').trimEnd())`,
+  );
+}
+
+/** Waits (up to 30 s) for a row of the terminal panel matching `pattern`, and returns it. */
+async function screenLine(page: Page, pattern: RegExp): Promise<string> {
+  let rows: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    rows = await screenRows(page);
+    const row = rows.find((text) => pattern.test(text));
+    if (row !== undefined) return row;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no terminal row matches ${pattern}; the rows:\n${rows.join('\n')}`);
+}
+
 describe('Web console at /console (real Chromium)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'gateway-console-'));
   const managerId = `console-${randomUUID().slice(0, 8)}`;
@@ -87,6 +106,9 @@ describe('Web console at /console (real Chromium)', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<div id="app"></div>');
     expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    // The terminal (xterm.js) works without inline styles being allowed.
+    expect(page.headers.get('content-security-policy')).toContain("style-src 'self';");
+    expect(page.headers.get('content-security-policy')).not.toContain('unsafe-inline');
     expect(page.headers.get('cache-control')).toBe('no-store');
     expect((await fetch(`${gateway.url}/console/sessions/anything`)).status).toBe(200);
     expect((await fetch(`${gateway.url}/console/assets/missing.js`)).status).toBe(404);
@@ -103,19 +125,35 @@ describe('Web console at /console (real Chromium)', () => {
     await page.screenshot({ path: join(ARTIFACTS, '1-sessions.png') });
 
     await page.locator(`[data-session-id="${aliceSession}"]`).click();
-    const input = page.getByTestId('terminal-input');
-    const output = page.getByTestId('terminal-output');
+    const terminal = page.getByTestId('terminal');
+    await page.locator('[data-testid="terminal"][data-shell="open"]').waitFor();
+    // xterm.js's theme reached the rows: its <style> rules, refused by the page's CSP, applied as constructed sheets.
+    expect(await page.evaluate<string>(`getComputedStyle(document.querySelector('[data-testid="terminal"] .xterm-rows')).color`)).toBe('rgb(215, 220, 229)');
+    await terminal.click();
+    const type = async (line: string) => {
+      await page.keyboard.type(line);
+      await page.keyboard.press('Enter');
+    };
     // One shell on a PTY for the whole visit: a tty, and cd and variables kept between lines.
-    for (const line of ['tty', 'cd /tmp && X=kept', 'echo "at $(pwd) $X"']) {
-      await input.fill(line);
-      await input.press('Enter');
-    }
-    await output.getByText('at /tmp kept').waitFor();
-    expect(await output.textContent()).toMatch(/\/dev\/pts\/\d+\n/);
-    await input.fill('cd /workspace; echo hello-console; cat notes.txt; exit 3');
-    await input.press('Enter');
-    await output.getByText('[exit 3]').waitFor();
-    expect(await output.textContent()).toContain('hello-console\ntwo\n');
+    for (const line of ['tty', 'cd /tmp && X=kept', 'echo "at $(pwd) $X"']) await type(line);
+    await screenLine(page, /^at \/tmp kept$/);
+    await screenLine(page, /^\/dev\/pts\/\d+$/);
+    // Keystrokes reach the shell as typed and its output is drawn on the terminal's rows; the PTY has the panel's size.
+    await type('echo $((6*7)); stty size');
+    expect(await screenLine(page, /^42$/)).toBe('42');
+    const wide = Number(await terminal.getAttribute('data-cols'));
+    await screenLine(page, new RegExp(`^\\d+ ${wide}$`));
+    // A narrower window: the terminal fits the panel again and tells the shell (the resize frame).
+    await page.setViewportSize({ width: 900, height: 700 });
+    await page.locator(`[data-testid="terminal"]:not([data-cols="${wide}"])`).waitFor();
+    const narrow = Number(await terminal.getAttribute('data-cols'));
+    await type('stty size');
+    await screenLine(page, new RegExp(`^\\d+ ${narrow}$`));
+    expect(narrow).toBeLessThan(wide);
+    await type('cd /workspace; echo hello-console; cat notes.txt; exit 3');
+    await screenLine(page, /^\[exit 3\]/);
+    const rows = await screenRows(page);
+    expect(rows.join('\n')).toContain('hello-console\ntwo\n');
     await page.screenshot({ path: join(ARTIFACTS, '2-terminal.png') });
 
     await page.locator('[data-tab="checkpoints"]').click();
