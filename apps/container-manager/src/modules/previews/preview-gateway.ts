@@ -130,7 +130,8 @@ export class PreviewGateway {
     const started = logging ? performance.now() : 0;
     // A response still streaming (a long poll, server-sent events) keeps the session from being paused under it.
     this.activity.hold(sessionId);
-    res.once('close', () => {
+    // `on`, not `once`: 'close' is emitted once, and `once` wraps the listener and removes it per request.
+    res.on('close', () => {
       this.activity.release(sessionId);
       if (logging) {
         const durationMs = Math.round(performance.now() - started);

@@ -225,7 +225,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     readonly onUnreachable: () => void,
     readonly retried: boolean,
   ) {
-    res.once('close', this.onClientClose);
+    res.on('close', this.onClientClose);
   }
 
   private readonly onClientClose = (): void => {

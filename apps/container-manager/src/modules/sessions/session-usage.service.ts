@@ -20,6 +20,12 @@ interface CpuSample {
   at: number;
 }
 
+/** A preview series' count, and how much of it the Prometheus counter already holds. */
+interface PreviewCount {
+  value: number;
+  reported: number;
+}
+
 type Metric = 'cpuPercent' | 'memoryBytes' | 'diskBytes' | 'networkRxBytes' | 'networkTxBytes';
 
 /** The CPU use between two readings, in percent of one CPU (docker stats' formula). */
@@ -40,8 +46,11 @@ export class SessionUsageService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SessionUsageService.name);
   private readonly cache = new Map<string, { at: number; usage: Promise<SessionUsage> }>();
   private readonly cpuSamples = new Map<string, CpuSample>();
-  /** The counter's series of each session and port, kept so the hot path does not hash labels. */
-  private readonly previewSeries = new Map<string, Map<number, { inc(): void }>>();
+  /**
+   * Preview requests per session and port, counted in plain numbers on the hot path and added to the
+   * Prometheus counter when it is collected (a prom-client `inc` hashes and validates its labels each call).
+   */
+  private readonly previewCounts = new Map<string, Map<number, PreviewCount>>();
   private readonly gauges: Record<Metric, Gauge<'session_id'>>;
   private readonly previewRequests: Counter<'session_id' | 'port'>;
   private scrape: Promise<SessionUsage[]> | undefined;
@@ -74,7 +83,22 @@ export class SessionUsageService implements OnModuleInit, OnModuleDestroy {
       networkRxBytes: gauge('sandbox_session_network_receive_bytes', "Bytes a live session's sandbox received since it started", 'networkRxBytes'),
       networkTxBytes: gauge('sandbox_session_network_transmit_bytes', "Bytes a live session's sandbox sent since it started", 'networkTxBytes'),
     };
-    this.previewRequests = new Counter({ name: 'sandbox_preview_requests_total', help: 'Preview requests proxied, per session and port', labelNames: ['session_id', 'port'], registers: [registry] });
+    const previewCounts = this.previewCounts;
+    this.previewRequests = new Counter({
+      name: 'sandbox_preview_requests_total',
+      help: 'Preview requests proxied, per session and port',
+      labelNames: ['session_id', 'port'],
+      registers: [registry],
+      collect() {
+        for (const [sessionId, ports] of previewCounts) {
+          for (const [port, count] of ports) {
+            if (count.value === count.reported) continue;
+            this.inc({ session_id: sessionId, port: String(port) }, count.value - count.reported);
+            count.reported = count.value;
+          }
+        }
+      },
+    });
   }
 
   onModuleInit(): void {
@@ -101,13 +125,13 @@ export class SessionUsageService implements OnModuleInit, OnModuleDestroy {
     return usage;
   }
 
-  /** Counts one proxied preview request (the hot path: a counter increment, no I/O). */
+  /** Counts one proxied preview request (the hot path: two map lookups and an increment, no I/O). */
   countPreviewRequest(sessionId: string, port: number): void {
-    let ports = this.previewSeries.get(sessionId);
-    if (!ports) this.previewSeries.set(sessionId, (ports = new Map<number, { inc(): void }>()));
-    let series = ports.get(port);
-    if (!series) ports.set(port, (series = this.previewRequests.labels({ session_id: sessionId, port: String(port) })));
-    series.inc();
+    let ports = this.previewCounts.get(sessionId);
+    if (!ports) this.previewCounts.set(sessionId, (ports = new Map<number, PreviewCount>()));
+    const count = ports.get(port);
+    if (count) count.value++;
+    else ports.set(port, { value: 1, reported: 0 });
   }
 
   private async read(session: SessionRecord): Promise<SessionUsage> {
@@ -157,7 +181,7 @@ export class SessionUsageService implements OnModuleInit, OnModuleDestroy {
     this.cache.delete(sessionId);
     this.cpuSamples.delete(sessionId);
     for (const gauge of Object.values(this.gauges)) gauge.remove({ session_id: sessionId });
-    for (const port of this.previewSeries.get(sessionId)?.keys() ?? []) this.previewRequests.remove({ session_id: sessionId, port: String(port) });
-    this.previewSeries.delete(sessionId);
+    for (const port of this.previewCounts.get(sessionId)?.keys() ?? []) this.previewRequests.remove({ session_id: sessionId, port: String(port) });
+    this.previewCounts.delete(sessionId);
   }
 }
