@@ -227,11 +227,14 @@ export class SandboxClient {
       this.map(CommandOutputDocument, { sessionId, commandId, from: options.from ?? 0 }, (data) => data.commandOutput),
   };
 
-  /** An interactive PTY shell in the sandbox over a WebSocket (a one-time ticket from openTerminal, valid 60 s). */
+  /**
+   * An interactive PTY shell in the sandbox over a WebSocket (a one-time ticket from openTerminal, valid 60 s).
+   * `timeoutMs` (default 30000): how long the socket may take to open before a TimeoutError.
+   */
   readonly terminal = {
-    open: async (sessionId: string, size: { cols?: number; rows?: number } = {}): Promise<Terminal> => {
-      const { url } = (await this.request(OpenTerminalDocument, { sessionId, cols: size.cols, rows: size.rows })).openTerminal;
-      return Terminal.connect(url, this.apiUrl, this.webSocketImpl);
+    open: async (sessionId: string, options: { cols?: number; rows?: number; timeoutMs?: number } = {}): Promise<Terminal> => {
+      const { url } = (await this.request(OpenTerminalDocument, { sessionId, cols: options.cols, rows: options.rows })).openTerminal;
+      return Terminal.connect(url, this.apiUrl, this.webSocketImpl, options.timeoutMs);
     },
   };
 

@@ -1,4 +1,4 @@
-import { SandboxError } from './errors.js';
+import { SandboxError, TimeoutError } from './errors.js';
 
 /** How the shell of a terminal ended (null fields: unknown, e.g. the connection was lost). */
 export interface TerminalExit {
@@ -16,6 +16,9 @@ interface SocketLike {
 }
 
 type SocketConstructor = new (url: string) => SocketLike;
+
+/** How long `terminal.open` waits for the terminal's WebSocket to open, unless told otherwise. */
+export const DEFAULT_TERMINAL_OPEN_TIMEOUT_MS = 30_000;
 
 const encoder = new TextEncoder();
 
@@ -46,25 +49,36 @@ export class Terminal {
     socket.addEventListener('close', () => settle(this.exit));
   }
 
-  /** Connects to a ticket URL of openTerminal (relative URLs are resolved against `apiUrl`). */
-  static connect(url: string, apiUrl: string, webSocketImpl: unknown): Promise<Terminal> {
+  /**
+   * Connects to a ticket URL of openTerminal (relative URLs are resolved against `apiUrl`). Gives up
+   * with a TimeoutError, closing the socket, when it has not opened within `timeoutMs`.
+   */
+  static connect(url: string, apiUrl: string, webSocketImpl: unknown, timeoutMs = DEFAULT_TERMINAL_OPEN_TIMEOUT_MS): Promise<Terminal> {
     const Impl = (webSocketImpl ?? (globalThis as { WebSocket?: unknown }).WebSocket) as SocketConstructor | undefined;
     if (!Impl) throw new SandboxError("No WebSocket implementation for the terminal: pass { webSocketImpl } (on Node 20: import WebSocket from 'ws')", 'CONFIGURATION');
     const target = new URL(url, apiUrl.replace(/^http/, 'ws')).toString();
     return new Promise((resolve, reject) => {
       const socket = new Impl(target);
       socket.binaryType = 'arraybuffer';
-      let opened = false;
+      let settled = false;
+      const fail = (error: SandboxError) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(error);
+      };
+      const timer = setTimeout(() => {
+        fail(new TimeoutError(`Cannot open the terminal: no connection within ${timeoutMs} ms`, 'TIMEOUT'));
+        socket.close();
+      }, timeoutMs);
       socket.addEventListener('open', () => {
-        opened = true;
+        if (settled) return socket.close(1000, 'closed by the client');
+        settled = true;
+        clearTimeout(timer);
         resolve(new Terminal(socket));
       });
-      socket.addEventListener('error', (event) => {
-        if (!opened) reject(new SandboxError(`Cannot open the terminal: ${event.message ?? 'the connection was refused'}`, 'TERMINAL'));
-      });
-      socket.addEventListener('close', (event) => {
-        if (!opened) reject(new SandboxError(`Cannot open the terminal (closed with ${event.code ?? 'no code'})`, 'TERMINAL'));
-      });
+      socket.addEventListener('error', (event) => fail(new SandboxError(`Cannot open the terminal: ${event.message ?? 'the connection was refused'}`, 'TERMINAL')));
+      socket.addEventListener('close', (event) => fail(new SandboxError(`Cannot open the terminal (closed with ${event.code ?? 'no code'})`, 'TERMINAL')));
     });
   }
 
