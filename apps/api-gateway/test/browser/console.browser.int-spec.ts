@@ -134,10 +134,14 @@ describe('Web console at /console (real Chromium)', () => {
       await page.keyboard.type(line);
       await page.keyboard.press('Enter');
     };
-    // One shell on a PTY for the whole visit: a tty, and cd and variables kept between lines.
-    for (const line of ['tty', 'cd /tmp && X=kept', 'echo "at $(pwd) $X"']) await type(line);
-    await screenLine(page, /^at \/tmp kept$/);
+    // One shell on a PTY for the whole visit: a tty, and cd and variables kept between lines. Each line
+    // waits for the previous one's output: typed ahead, the tty's echo of it would share that output's row.
+    await type('tty');
     await screenLine(page, /^\/dev\/pts\/\d+$/);
+    await type('cd /tmp && X=kept && echo set');
+    await screenLine(page, /^set$/);
+    await type('echo "at $(pwd) $X"');
+    await screenLine(page, /^at \/tmp kept$/);
     // Keystrokes reach the shell as typed and its output is drawn on the terminal's rows; the PTY has the panel's size.
     await type('echo $((6*7)); stty size');
     expect(await screenLine(page, /^42$/)).toBe('42');
