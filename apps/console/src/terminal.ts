@@ -75,8 +75,10 @@ export const terminal: Panel = {
       let opened: Terminal;
       try {
         opened = await context.client.terminal.open(context.session.id, { cols: screen.cols, rows: screen.rows });
-      } catch {
+      } catch (error) {
         if (!left) {
+          // Say why: a silent switch to the line view hides what went wrong.
+          context.notify(`No terminal (${error instanceof Error ? error.message : String(error)}); commands run one line at a time`, true);
           leave();
           execFallback(body, context);
         }
