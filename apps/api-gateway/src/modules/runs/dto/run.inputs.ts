@@ -1,8 +1,8 @@
 import { ArgsType, Field, ID, InputType, Int } from '@nestjs/graphql';
-import { IsDefined, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsDefined, IsInt, IsOptional, IsString, IsUUID, Matches, MaxLength, Min, MinLength } from 'class-validator';
 import GraphQLJSON from 'graphql-type-json';
 import { TEMPLATE_NAME_PATTERN } from '@sandbox/contracts';
-import { MAX_PAGE_LIMIT, MAX_PAGE_OFFSET, PAGE_LIMIT_MESSAGE, PAGE_OFFSET_MESSAGE } from '@sandbox/shared';
+import { PageArgs } from '../../graphql/page.args';
 
 const NO_CONTROL = /^[^\u0000-\u001f\u007f]*$/;
 
@@ -88,22 +88,10 @@ export class RunArgs {
 }
 
 @ArgsType()
-export class RunsArgs {
+export class RunsArgs extends PageArgs {
   @Field(() => ID)
   @IsUUID(undefined, { message: 'sessionId must be a UUID' })
   sessionId!: string;
-
-  @Field(() => Int, { nullable: true, defaultValue: 20 })
-  @IsInt({ message: PAGE_LIMIT_MESSAGE })
-  @Min(1, { message: PAGE_LIMIT_MESSAGE })
-  @Max(MAX_PAGE_LIMIT, { message: PAGE_LIMIT_MESSAGE })
-  limit: number = 20;
-
-  @Field(() => Int, { nullable: true, defaultValue: 0 })
-  @IsInt({ message: PAGE_OFFSET_MESSAGE })
-  @Min(0, { message: PAGE_OFFSET_MESSAGE })
-  @Max(MAX_PAGE_OFFSET, { message: PAGE_OFFSET_MESSAGE })
-  offset: number = 0;
 }
 
 @ArgsType()

@@ -19,6 +19,7 @@ import {
 import { MAX_PAGE_LIMIT, MAX_PAGE_OFFSET, PAGE_LIMIT_MESSAGE, PAGE_OFFSET_MESSAGE } from '@sandbox/shared';
 import { FileEncoding } from '../models/sandbox.model';
 import { SessionStatusEnum } from '../models/session.model';
+import { PageArgs } from '../../graphql/page.args';
 
 export const MAX_COMMAND_LENGTH = ExecLimits.commandMaxLength;
 /** Largest file content accepted through GraphQL (base64 of 8 MiB); bigger files go through the manager directly. */
@@ -40,23 +41,11 @@ export class SessionScopedArgs {
 }
 
 @ArgsType()
-export class SessionsArgs {
+export class SessionsArgs extends PageArgs {
   @Field(() => SessionStatusEnum, { nullable: true })
   @IsOptional()
   @IsIn(Object.values(GatewaySessionStatus))
   status?: GatewaySessionStatus;
-
-  @Field(() => Int, { nullable: true, defaultValue: 20 })
-  @IsInt({ message: PAGE_LIMIT_MESSAGE })
-  @Min(1, { message: PAGE_LIMIT_MESSAGE })
-  @Max(MAX_PAGE_LIMIT, { message: PAGE_LIMIT_MESSAGE })
-  limit: number = 20;
-
-  @Field(() => Int, { nullable: true, defaultValue: 0 })
-  @IsInt({ message: PAGE_OFFSET_MESSAGE })
-  @Min(0, { message: PAGE_OFFSET_MESSAGE })
-  @Max(MAX_PAGE_OFFSET, { message: PAGE_OFFSET_MESSAGE })
-  offset: number = 0;
 }
 
 @InputType()

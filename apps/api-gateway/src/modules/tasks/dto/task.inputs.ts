@@ -1,10 +1,10 @@
 import { ArgsType, Field, InputType, Int } from '@nestjs/graphql';
-import { Type } from 'class-transformer';
+
 import { IsEnum, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import GraphQLJSON from 'graphql-type-json';
 import { TaskPriorityEnum, TaskStatusEnum } from '../models/task.model';
 import { PublicTaskStatus, TaskPriority } from '@sandbox/contracts';
-import { MAX_PAGE_LIMIT, MAX_PAGE_OFFSET, PAGE_LIMIT_MESSAGE, PAGE_OFFSET_MESSAGE } from '@sandbox/shared';
+import { PageArgs } from '../../graphql/page.args';
 
 @InputType()
 export class CreateTaskInput {
@@ -76,7 +76,7 @@ export class JobIdArgs {
 }
 
 @ArgsType()
-export class TasksArgs {
+export class TasksArgs extends PageArgs {
   @Field(() => TaskStatusEnum, { nullable: true })
   @IsOptional()
   @IsIn(Object.values(PublicTaskStatus))
@@ -87,18 +87,4 @@ export class TasksArgs {
   @IsString()
   @MaxLength(100)
   type?: string;
-
-  @Field(() => Int, { nullable: true, defaultValue: 20 })
-  @Type(() => Number)
-  @IsInt({ message: PAGE_LIMIT_MESSAGE })
-  @Min(1, { message: PAGE_LIMIT_MESSAGE })
-  @Max(MAX_PAGE_LIMIT, { message: PAGE_LIMIT_MESSAGE })
-  limit = 20;
-
-  @Field(() => Int, { nullable: true, defaultValue: 0 })
-  @Type(() => Number)
-  @IsInt({ message: PAGE_OFFSET_MESSAGE })
-  @Min(0, { message: PAGE_OFFSET_MESSAGE })
-  @Max(MAX_PAGE_OFFSET, { message: PAGE_OFFSET_MESSAGE })
-  offset = 0;
 }

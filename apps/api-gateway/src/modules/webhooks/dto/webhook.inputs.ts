@@ -1,8 +1,8 @@
-import { ArgsType, Field, ID, InputType, Int } from '@nestjs/graphql';
-import { ArrayMaxSize, ArrayMinSize, IsInt, IsString, IsUUID, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArgsType, Field, ID, InputType } from '@nestjs/graphql';
+import { ArrayMaxSize, ArrayMinSize, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
 import { WEBHOOK_MAX_EVENT_PATTERNS, WEBHOOK_URL_MAX_LENGTH, WebhookErrors } from '@sandbox/contracts';
-import { MAX_PAGE_LIMIT, MAX_PAGE_OFFSET, PAGE_LIMIT_MESSAGE, PAGE_OFFSET_MESSAGE } from '@sandbox/shared';
+import { PageArgs } from '../../graphql/page.args';
 
 @InputType()
 export class CreateWebhookInput {
@@ -35,20 +35,8 @@ export class WebhookIdArgs {
 }
 
 @ArgsType()
-export class WebhookDeliveriesArgs {
+export class WebhookDeliveriesArgs extends PageArgs {
   @Field(() => ID)
   @IsUUID(undefined, { message: 'webhookId must be a UUID' })
   webhookId!: string;
-
-  @Field(() => Int, { nullable: true, defaultValue: 20 })
-  @IsInt({ message: PAGE_LIMIT_MESSAGE })
-  @Min(1, { message: PAGE_LIMIT_MESSAGE })
-  @Max(MAX_PAGE_LIMIT, { message: PAGE_LIMIT_MESSAGE })
-  limit: number = 20;
-
-  @Field(() => Int, { nullable: true, defaultValue: 0 })
-  @IsInt({ message: PAGE_OFFSET_MESSAGE })
-  @Min(0, { message: PAGE_OFFSET_MESSAGE })
-  @Max(MAX_PAGE_OFFSET, { message: PAGE_OFFSET_MESSAGE })
-  offset: number = 0;
 }
