@@ -5,7 +5,7 @@ import { startTestApp } from '@sandbox/testing';
 import { AppModule } from '../apps/api-gateway/src/app.module';
 import { ApiKeysService } from '../apps/api-gateway/src/modules/auth/api-keys.service';
 import { API_GATEWAY_SERVICE } from '../apps/api-gateway/src/service';
-import type { Benchmark } from './lib/report';
+import { type Benchmark, requestRows } from './lib/report';
 import { alternate } from './lib/stats';
 
 const QUERY = 'query($id: ID!) { session(id: $id) { id status image errorReason createdAt updatedAt } }';
@@ -56,11 +56,7 @@ export const benchmark: Benchmark = {
           'Sequential reads of one session row: `session(id)` over HTTP through the gateway (Bearer key lookup, per-key rate limit, GraphQL parse/validate/execute, Prisma with the pg adapter) vs the same SELECT with `pg` on a warm pool. Both against the same local PostgreSQL.',
         baselineLabel: 'raw pg',
         oursLabel: 'GraphQL session',
-        rows: [
-          { metric: 'p50 latency', unit: 'ms', baseline: result.raw.p50, ours: result.ours.p50, better: 'lower' },
-          { metric: 'p99 latency', unit: 'ms', baseline: result.raw.p99, ours: result.ours.p99, better: 'lower' },
-          { metric: 'throughput', unit: 'req/s', baseline: result.raw.opsPerSec, ours: result.ours.opsPerSec, better: 'higher' },
-        ],
+        rows: requestRows(result),
         notes: [
           'The GraphQL path runs two queries per request (API key, then session) plus HTTP and GraphQL work; the baseline is one query, so a ratio well below 1× is expected. It shows what the API layer costs per read.',
         ],

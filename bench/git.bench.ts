@@ -7,21 +7,18 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { execFile } from 'node:child_process';
-import { ManagerRoutes } from '@sandbox/contracts';
-import { startTestApp } from '@sandbox/testing';
-import { AppModule } from '../apps/container-manager/src/app.module';
+import { INTERNAL_KEY_HEADER, ManagerRoutes } from '@sandbox/contracts';
 import { workspaceDir } from '../apps/container-manager/src/common/paths';
-import { CONTAINER_MANAGER_SERVICE } from '../apps/container-manager/src/service';
-import type { Benchmark } from './lib/report';
+import { BENCH_INTERNAL_KEY, startBenchManager } from './lib/container-manager';
+import { type Benchmark, latencyRow } from './lib/report';
 import { alternate } from './lib/stats';
 
 const run = promisify(execFile);
-const KEY = 'bench-internal-key-0123456789';
 
 function post(port: number, path: string, body: unknown): Promise<number> {
   return new Promise((resolve, reject) => {
     const payload = JSON.stringify(body);
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'x-internal-service-key': KEY, 'content-type': 'application/json' } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: { [INTERNAL_KEY_HEADER]: BENCH_INTERNAL_KEY, 'content-type': 'application/json' } }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
     });
@@ -49,17 +46,9 @@ function populate(dir: string, count: number, uid?: number): void {
 export const benchmark: Benchmark = {
   name: 'Git checkpoint',
   async run() {
-    const dataDir = mkdtempSync(join(tmpdir(), 'git-bench-'));
     const rawDir = mkdtempSync(join(tmpdir(), 'git-bench-raw-'));
-    const app = await startTestApp(() => AppModule.forRoot(), { ...CONTAINER_MANAGER_SERVICE, configure: undefined }, {
-      DATA_DIR: dataDir,
-      INTERNAL_SERVICE_KEY: KEY,
-      SANDBOX_TEST_LABEL: 'true',
-      API_GATEWAY_URL: 'http://127.0.0.1:9',
-      GIT_AUTOCOMMIT_DEBOUNCE_MS: '600000',
-      GIT_AUTOCOMMIT_MAX_WAIT_MS: '600000',
-      LOG_LEVEL: 'silent',
-    });
+    const manager = await startBenchManager('git-bench-', { GIT_AUTOCOMMIT_DEBOUNCE_MS: '600000', GIT_AUTOCOMMIT_MAX_WAIT_MS: '600000' });
+    const { app, dataDir } = manager;
     const sessions: string[] = [];
     const rawEnv = { PATH: process.env.PATH, HOME: rawDir, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
     try {
@@ -104,25 +93,17 @@ export const benchmark: Benchmark = {
         baselineLabel: 'raw git',
         oursLabel: 'checkpoint route',
         rows: [
-          { metric: '50 files: p50', unit: 'ms', baseline: smallResult.raw.p50, ours: smallResult.ours.p50, better: 'lower' },
-          { metric: '50 files: p95', unit: 'ms', baseline: smallResult.raw.p95, ours: smallResult.ours.p95, better: 'lower' },
-          { metric: '10k files: p50', unit: 'ms', baseline: largeResult.raw.p50, ours: largeResult.ours.p50, better: 'lower' },
-          { metric: '10k files: p95', unit: 'ms', baseline: largeResult.raw.p95, ours: largeResult.ours.p95, better: 'lower' },
+          latencyRow('50 files:', smallResult.raw, smallResult.ours, 'p50'),
+          latencyRow('50 files:', smallResult.raw, smallResult.ours, 'p95'),
+          latencyRow('10k files:', largeResult.raw, largeResult.ours, 'p50'),
+          latencyRow('10k files:', largeResult.raw, largeResult.ours, 'p95'),
           { metric: '10k files: first checkpoint (all files new)', unit: 'ms', baseline: large.firstRaw, ours: large.firstOurs, better: 'lower' },
         ],
         notes: ['The first-checkpoint row is a single measurement (cold), not a percentile.'],
       };
     } finally {
-      for (const id of sessions) await new Promise<void>((resolve) => {
-        const req = request({ host: '127.0.0.1', port: app.port, path: ManagerRoutes.session(id), method: 'DELETE', headers: { 'x-internal-service-key': KEY } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve());
-        });
-        req.on('error', () => resolve());
-        req.end();
-      });
-      await app.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      for (const id of sessions) await manager.client.deleteSession(id).catch(() => undefined);
+      await manager.close();
       rmSync(rawDir, { recursive: true, force: true });
     }
   },

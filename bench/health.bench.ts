@@ -3,7 +3,7 @@ import { WorkerClient } from '@sandbox/clients';
 import { startTestApp } from '@sandbox/testing';
 import { AppModule } from '../apps/worker-service/src/app.module';
 import { WORKER_SERVICE } from '../apps/worker-service/src/service';
-import type { Benchmark } from './lib/report';
+import { type Benchmark, requestRows } from './lib/report';
 import { alternate } from './lib/stats';
 
 /** A `/health` round trip through the typed client vs a bare undici request to the same server. */
@@ -31,11 +31,7 @@ export const benchmark: Benchmark = {
         description: 'Sequential requests on a keep-alive connection: `WorkerClient.health()` (headers, request id, error mapping) vs a bare `undici.request` + JSON parse.',
         baselineLabel: 'bare undici',
         oursLabel: 'WorkerClient',
-        rows: [
-          { metric: 'p50 latency', unit: 'ms', baseline: result.raw.p50, ours: result.ours.p50, better: 'lower' },
-          { metric: 'p99 latency', unit: 'ms', baseline: result.raw.p99, ours: result.ours.p99, better: 'lower' },
-          { metric: 'throughput', unit: 'req/s', baseline: result.raw.opsPerSec, ours: result.ours.opsPerSec, better: 'higher' },
-        ],
+        rows: requestRows(result),
       };
     } finally {
       await client.close();

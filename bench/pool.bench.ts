@@ -1,38 +1,15 @@
-import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { PassThrough } from 'node:stream';
-import { ContainerManagerClient } from '@sandbox/clients';
-import { startTestApp } from '@sandbox/testing';
-import { AppModule } from '../apps/container-manager/src/app.module';
-import { MANAGER_LABEL } from '../apps/container-manager/src/common/paths';
-import { ManagerConfig } from '../apps/container-manager/src/config/manager-config';
 import { sandboxContainerSpec } from '../apps/container-manager/src/modules/sessions/container-spec';
 import { WarmPool } from '../apps/container-manager/src/modules/sessions/warm-pool';
 import { TemplatesService } from '../apps/container-manager/src/modules/templates/templates.service';
-import { CONTAINER_MANAGER_SERVICE } from '../apps/container-manager/src/service';
-import type { Benchmark } from './lib/report';
-import { summarize } from './lib/stats';
+import { docker, engineExec, startBenchManager } from './lib/container-manager';
+import { type Benchmark, latencyRow } from './lib/report';
+import { summarizeSequence } from './lib/stats';
 
-const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 const ROUNDS = Number(process.env.POOL_BENCH_ROUNDS ?? 15);
-
-/** A bare Engine API exec (create, start, read to the end, inspect). */
-async function engineExec(container: Docker.Container, cmd: string[]): Promise<void> {
-  const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, User: '1000:1000' });
-  const stream = await exec.start({ hijack: true, stdin: false });
-  docker.modem.demuxStream(stream, new PassThrough().resume(), new PassThrough().resume());
-  await new Promise<void>((resolve, reject) => {
-    stream.once('end', () => resolve());
-    stream.once('close', () => resolve());
-    stream.once('error', reject);
-  });
-  await exec.inspect();
-}
 
 /**
  * create → first exec of a session claimed from the warm pool (POST /sessions, then POST .../exec
@@ -45,24 +22,15 @@ export const benchmark: Benchmark = {
   name: 'Warm pool: create → first exec',
   async run() {
     if (!process.env.SANDBOX_AGENT_BINARY) throw new Error('SANDBOX_AGENT_BINARY is not set (scripts/infra/up.sh builds the agent and writes it to stack.env)');
-    const key = process.env.INTERNAL_SERVICE_KEY ?? 'bench-internal-key-0123456789';
-    const dataDir = mkdtempSync(join(tmpdir(), 'cm-bench-pool-'));
-    const app = await startTestApp(() => AppModule.forRoot(), { ...CONTAINER_MANAGER_SERVICE, configure: undefined }, {
-      INTERNAL_SERVICE_KEY: key,
-      DATA_DIR: dataDir,
-      SANDBOX_TEST_LABEL: 'true',
-      API_GATEWAY_URL: 'http://127.0.0.1:9',
-      OUTBOX_BACKOFF_BASE_MS: '60000',
+    const manager = await startBenchManager('cm-bench-pool-', {
       GIT_AUTOCOMMIT_DEBOUNCE_MS: '600000',
       GIT_AUTOCOMMIT_MAX_WAIT_MS: '600000',
       WARM_POOL_SIZE: '1',
-      LOG_LEVEL: 'silent',
     });
-    const config = app.app.get(ManagerConfig);
+    const { app, client, config, dataDir } = manager;
     const template = config.defaultTemplate;
     const image = app.app.get(TemplatesService).resolveForSession(template).image;
     const pool = app.app.get(WarmPool);
-    const client = new ContainerManagerClient({ baseUrl: app.url, internalKey: key });
     const rawWorkspace = join(dataDir, 'raw-workspace');
     mkdirSync(rawWorkspace);
     const poolReady = async () => {
@@ -116,32 +84,21 @@ export const benchmark: Benchmark = {
           await ours(true);
         }
       }
-      const pooled = summarize(samples.pool, 1);
-      const rawSummary = summarize(samples.raw, 1);
+      const pooled = summarizeSequence(samples.pool);
+      const rawSummary = summarizeSequence(samples.raw);
       return {
         name: 'Warm pool: create → first exec vs raw docker create + start + exec',
         description: `Ours: createSession (default template \`${template}\`, claimed from a warm pool of 1) then exec \`true\` through the agent, over HTTP. Raw: \`docker create\` + \`start\` of the same image with the same hardening (no agent, no workspace filesystem), then one Engine API exec. ${ROUNDS} of each, alternating; refill and deletes untimed.`,
         baselineLabel: 'raw docker',
         oursLabel: 'warm pool',
         rows: [
-          { metric: 'create → first exec p50', unit: 'ms', baseline: rawSummary.p50, ours: pooled.p50, better: 'lower' },
-          { metric: 'create → first exec p95', unit: 'ms', baseline: rawSummary.p95, ours: pooled.p95, better: 'lower' },
+          latencyRow('create → first exec', rawSummary, pooled, 'p50'),
+          latencyRow('create → first exec', rawSummary, pooled, 'p95'),
         ],
         notes: [`p50: warm pool ${pooled.p50.toFixed(1)} ms = ${(pooled.p50 / rawSummary.p50).toFixed(2)}× raw docker (${rawSummary.p50.toFixed(1)} ms); goal ≤ 0.3×.`],
       };
     } finally {
-      await client.close();
-      await app.close();
-      const leftovers = await docker.listContainers({ all: true, filters: { label: [`${MANAGER_LABEL}=${config.managerId}`] } });
-      await Promise.all(leftovers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
-      // The pool's shared mount point and any volume still mounted, deepest first.
-      const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
-        .split('\n')
-        .map((line) => line.split(' ')[4] ?? '')
-        .filter((point) => point.startsWith(`${dataDir}/`))
-        .sort((a, b) => b.length - a.length);
-      for (const point of mounts) execFileSync('umount', ['-l', point]);
-      rmSync(dataDir, { recursive: true, force: true });
+      await manager.close();
     }
   },
 };

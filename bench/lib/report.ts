@@ -1,3 +1,5 @@
+import type { Summary } from './stats';
+
 /** One row of a benchmark: our path against the raw baseline, measured in the same run. */
 export interface BenchRow {
   metric: string;
@@ -22,6 +24,20 @@ export interface BenchReport {
 export interface Benchmark {
   name: string;
   run(): Promise<BenchReport>;
+}
+
+/** A latency row (lower is better): one percentile of the baseline's and our samples, named `${metric} ${p}`. */
+export function latencyRow(metric: string, baseline: Summary, ours: Summary, p: 'p50' | 'p95' | 'p99'): BenchRow {
+  return { metric: `${metric} ${p}`, unit: 'ms', baseline: baseline[p], ours: ours[p], better: 'lower' };
+}
+
+/** The rows of sequential requests on a keep-alive connection: p50 and p99 latency, and throughput. */
+export function requestRows(result: { raw: Summary; ours: Summary }): BenchRow[] {
+  return [
+    { metric: 'p50 latency', unit: 'ms', baseline: result.raw.p50, ours: result.ours.p50, better: 'lower' },
+    { metric: 'p99 latency', unit: 'ms', baseline: result.raw.p99, ours: result.ours.p99, better: 'lower' },
+    { metric: 'throughput', unit: 'req/s', baseline: result.raw.opsPerSec, ours: result.ours.opsPerSec, better: 'higher' },
+  ];
 }
 
 const fmt = (value: number): string => (Number.isFinite(value) ? (Math.abs(value) >= 100 ? value.toFixed(0) : value.toFixed(2)) : 'n/a');

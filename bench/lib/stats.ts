@@ -29,6 +29,11 @@ export function summarize(samples: number[], wallMs: number): Summary {
   };
 }
 
+/** Samples taken one after another: their sum is the wall time. */
+export function summarizeSequence(samples: number[]): Summary {
+  return summarize(samples, samples.reduce((sum, value) => sum + value, 0));
+}
+
 /** Times `iterations` sequential calls of `fn` after `warmup` unmeasured ones. Milliseconds. */
 export async function measure(fn: () => Promise<unknown>, iterations: number, warmup = Math.min(20, iterations)): Promise<Summary> {
   for (let i = 0; i < warmup; i++) await fn();
