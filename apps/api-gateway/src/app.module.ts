@@ -1,9 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { ServiceClientsModule } from '@sandbox/clients';
 import { HealthModule, LoggingModule, MetricsModule, serviceConfigModule } from '@sandbox/shared';
 import { GatewayEnvironment } from './config/environment';
+import { GatewayConfig } from './config/gateway-config';
+import { GatewayConfigModule } from './config/gateway-config.module';
 import { DatabaseModule } from './database/database.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { BrowserModule } from './modules/browser/browser.module';
@@ -25,15 +26,14 @@ export class AppModule {
       module: AppModule,
       imports: [
         serviceConfigModule(GatewayEnvironment),
+        GatewayConfigModule,
         LoggingModule.forService('api-gateway'),
         MetricsModule.forService('api-gateway'),
         ServiceClientsModule,
         DatabaseModule,
         ThrottlerModule.forRootAsync({
-          inject: [ConfigService],
-          useFactory: (config: ConfigService) => ({
-            throttlers: [{ name: 'api-key', ttl: config.getOrThrow<number>('THROTTLE_TTL_MS'), limit: config.getOrThrow<number>('THROTTLE_LIMIT') }],
-          }),
+          inject: [GatewayConfig],
+          useFactory: (config: GatewayConfig) => ({ throttlers: [{ name: 'api-key', ttl: config.throttle.ttlMs, limit: config.throttle.limit }] }),
         }),
         AuthModule,
         BrowserModule,
