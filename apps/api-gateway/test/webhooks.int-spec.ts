@@ -1,13 +1,12 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigService } from '@nestjs/config';
 import { SecretSealer } from '@sandbox/shared';
 import { Webhook } from 'standardwebhooks';
 import { WebhookTransportRepository } from '../src/modules/webhooks/webhook-transport.repository';
 import { WebhooksRepository } from '../src/modules/webhooks/webhooks.repository';
 import { WebhooksResolver } from '../src/modules/webhooks/webhooks.resolver';
-import { gql, internalPost, startGateway, TestGateway } from './support/gateway';
+import { gatewayConfig, gql, internalPost, startGateway, TestGateway } from './support/gateway';
 
 /** A real HTTP receiver on loopback: answers with `status()`; can be closed and reopened on its port. */
 class Receiver {
@@ -453,15 +452,14 @@ describe(WebhooksResolver.name, () => {
 
     it('should refuse at delivery time a name that now resolves to a private address, without connecting', async () => {
       const r = await receiver();
-      const config = new ConfigService({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false', WEBHOOK_TIMEOUT_MS: 2000 });
-      const transport = new WebhookTransportRepository(config);
+      const transport = new WebhookTransportRepository(gatewayConfig({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false', WEBHOOK_TIMEOUT_MS: '2000' }));
       try {
         // `localhost` stands for a public name re-pointed at loopback after the webhook was accepted.
         await expect(transport.post(`http://localhost:${r.port}/hooks`, {}, '{}')).rejects.toThrow(/Webhook URL host localhost resolves to/);
         await expect(transport.post(`http://127.0.0.1:${r.port}/hooks`, {}, '{}')).rejects.toThrow('Webhook URL host 127.0.0.1 resolves to');
         expect(r.received).toHaveLength(0);
         // The same transport allowed private targets reaches the receiver: the refusal above was the check.
-        const open = new WebhookTransportRepository(new ConfigService({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_TIMEOUT_MS: 2000 }));
+        const open = new WebhookTransportRepository(gatewayConfig({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_TIMEOUT_MS: '2000' }));
         await expect(open.post(`http://localhost:${r.port}/hooks`, {}, '{}')).resolves.toMatchObject({ statusCode: 204 });
         await open.onModuleDestroy();
         expect(r.received).toHaveLength(1);
@@ -472,7 +470,7 @@ describe(WebhooksResolver.name, () => {
 
     it('should not follow redirects', async () => {
       const target = await receiver();
-      const open = new WebhookTransportRepository(new ConfigService({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_TIMEOUT_MS: 2000 }));
+      const open = new WebhookTransportRepository(gatewayConfig({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_TIMEOUT_MS: '2000' }));
       try {
         const server = createServer((_req, res) => res.writeHead(307, { location: target.url }).end());
         await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'undici';
 import { INTERNAL_KEY_HEADER } from '@sandbox/contracts';
+import { ConfigService } from '@nestjs/config';
+import { validateEnvironment } from '@sandbox/shared';
 import { RunningApp, requireStackVar, startTestApp } from '@sandbox/testing';
 import pg from 'pg';
 import { AppModule } from '../../src/app.module';
+import { GatewayEnvironment } from '../../src/config/environment';
+import { GatewayConfig } from '../../src/config/gateway-config';
 import { ApiKeysService } from '../../src/modules/auth/api-keys.service';
 import { API_GATEWAY_SERVICE } from '../../src/service';
 
@@ -57,6 +61,12 @@ export async function startGateway(env: Record<string, string | undefined> = {})
       await app.close();
     },
   };
+}
+
+/** The gateway's settings from `env` over the test stack's, validated as at boot: for parts built outside the app. */
+export function gatewayConfig(env: Record<string, string> = {}): GatewayConfig {
+  const raw = { DATABASE_URL: requireStackVar('TEST_DATABASE_URL'), INTERNAL_SERVICE_KEY: requireStackVar('INTERNAL_SERVICE_KEY'), ...env };
+  return new GatewayConfig(new ConfigService(validateEnvironment(GatewayEnvironment, raw)));
 }
 
 export async function internalPost(gateway: TestGateway, path: string, body?: unknown, key: string | null = gateway.internalKey) {

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
 import { rateLimitedException, rateLimitHeaders } from '@sandbox/shared';
 import type { Response } from 'express';
 import type { AuthenticatedUser } from './auth.types';
+import { GatewayConfig } from '../../config/gateway-config';
 
 /** The throttler's name in ThrottlerModule's storage (app.module.ts); a request over the budget is blocked for one window. */
 const THROTTLER_NAME = 'api-key';
@@ -22,10 +22,10 @@ export class ApiKeyRateLimiter {
 
   constructor(
     @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
-    config: ConfigService,
+    config: GatewayConfig,
   ) {
-    this.limit = config.getOrThrow<number>('THROTTLE_LIMIT');
-    this.ttlMs = config.getOrThrow<number>('THROTTLE_TTL_MS');
+    this.limit = config.throttle.limit;
+    this.ttlMs = config.throttle.ttlMs;
   }
 
   /**

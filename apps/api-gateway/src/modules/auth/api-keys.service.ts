@@ -1,11 +1,11 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { ErrorCode } from '@sandbox/contracts';
 import { DomainException, FailureBudget } from '@sandbox/shared';
 import { ApiKeyConnectionsService } from './api-key-connections.service';
 import { bearerToken, displayPrefix, generateApiKey, hashApiKey } from './api-key';
 import { ApiKeyRecord, ApiKeysRepository } from './api-keys.repository';
 import type { AuthenticatedUser } from './auth.types';
+import { GatewayConfig } from '../../config/gateway-config';
 
 export const DEV_USER = 'dev';
 const TOUCH_INTERVAL_MS = 60_000;
@@ -27,14 +27,14 @@ export class ApiKeysService implements OnApplicationBootstrap {
 
   constructor(
     private readonly keys: ApiKeysRepository,
-    private readonly config: ConfigService,
+    private readonly config: GatewayConfig,
     private readonly connections: ApiKeyConnectionsService,
   ) {
-    this.failures = new FailureBudget(config.getOrThrow<number>('AUTH_FAILURE_LIMIT'), config.getOrThrow<number>('AUTH_FAILURE_WINDOW_MS'));
+    this.failures = new FailureBudget(config.authFailures.limit, config.authFailures.windowMs);
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const devKey = this.config.get<string>('DEV_API_KEY');
+    const devKey = this.config.devApiKey;
     if (devKey) {
       await this.ensureKey(DEV_USER, devKey, 'development (DEV_API_KEY)');
       return;

@@ -1,9 +1,9 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { createServer, type Http2Server, type Http2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { CONNECT_PATH_PREFIX, ConnectRoutes } from './connect-routes';
+import { GatewayConfig } from '../../config/gateway-config';
 
 /**
  * The h2c (HTTP/2 without TLS) listener for the gRPC protocol, which needs HTTP/2 that Express cannot
@@ -21,7 +21,7 @@ export class ConnectGrpcServer implements OnApplicationBootstrap, BeforeApplicat
 
   constructor(
     private readonly routes: ConnectRoutes,
-    private readonly config: ConfigService,
+    private readonly config: GatewayConfig,
   ) {}
 
   /** Where the listener is bound, once it is (tests with port 0 read it here). */
@@ -31,9 +31,8 @@ export class ConnectGrpcServer implements OnApplicationBootstrap, BeforeApplicat
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const port = this.config.getOrThrow<number>('CONNECT_GRPC_PORT');
-    if (port === 0) return;
-    const host = this.config.getOrThrow<string>('HOST');
+    if (!this.config.connectGrpc) return;
+    const { host, port } = this.config.connectGrpc;
     const prefixed = connectNodeAdapter(this.routes.options(CONNECT_PATH_PREFIX));
     const bare = connectNodeAdapter(this.routes.options(''));
     const server = createServer((req, res) => (req.url.startsWith(`${CONNECT_PATH_PREFIX}/`) ? prefixed : bare)(req, res));

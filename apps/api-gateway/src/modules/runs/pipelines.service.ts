@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import {
   BUILT_IN_PIPELINE_STEPS,
   BUILT_IN_PIPELINES,
@@ -14,6 +13,7 @@ import {
 import { DomainException, hostOf, resolvePublicHost, TargetRefusedError } from '@sandbox/shared';
 import type { AuthenticatedUser } from '../auth/auth.types';
 import { RunsRepository } from './runs.repository';
+import { GatewayConfig } from '../../config/gateway-config';
 
 export interface PipelineView {
   name: string;
@@ -32,9 +32,9 @@ export class PipelinesService {
 
   constructor(
     private readonly runs: RunsRepository,
-    config: ConfigService,
+    config: GatewayConfig,
   ) {
-    this.allowPrivateMcp = config.getOrThrow<string>('MCP_ALLOW_PRIVATE_TARGETS') === 'true';
+    this.allowPrivateMcp = config.mcpAllowPrivateTargets;
   }
 
   /** The steps of `name` for `user`: built-in first, then the owner's; 400 listing the known names otherwise. */

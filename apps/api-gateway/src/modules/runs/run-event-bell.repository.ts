@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import pg from 'pg';
 import { RUN_EVENTS_CHANNEL } from './runs.repository';
+import { GatewayConfig } from '../../config/gateway-config';
 
 type Ring = () => void;
 
@@ -22,7 +22,7 @@ export class RunEventBellRepository implements OnApplicationShutdown {
   private failures = 0;
   private closed = false;
 
-  constructor(private readonly config: ConfigService) {}
+  constructor(private readonly config: GatewayConfig) {}
 
   /** Calls `ring` whenever an event of `runId` is committed; returns the unsubscribe function. */
   subscribe(runId: string, ring: Ring): () => void {
@@ -51,7 +51,7 @@ export class RunEventBellRepository implements OnApplicationShutdown {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.config.getOrThrow<string>('DATABASE_URL') });
+    const client = new pg.Client({ connectionString: this.config.databaseUrl });
     client.on('notification', (message) => this.onNotification(message.payload));
     client.on('error', (error) => this.onLost(client, error));
     client.on('end', () => this.onLost(client, null));

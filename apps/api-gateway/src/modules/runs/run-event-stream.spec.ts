@@ -1,8 +1,8 @@
-import type { ConfigService } from '@nestjs/config';
 import { RunEvent, RunEventType, RunStatus } from '@sandbox/contracts';
 import type { RunEventBellRepository } from './run-event-bell.repository';
 import { RunEventStream } from './run-event-stream';
 import type { RunsRepository } from './runs.repository';
+import type { GatewayConfig } from '../../config/gateway-config';
 
 const RUN = '00000000-0000-4000-8000-000000000001';
 const turns = async (n = 3) => {
@@ -36,8 +36,8 @@ function fakeRun(options: { watcherBuffer?: number } = {}) {
       return () => rings.delete(ring);
     },
   };
-  const config = { getOrThrow: (key: string) => ({ RUN_EVENT_POLL_MS: 60_000, RUN_EVENT_WATCHER_BUFFER: options.watcherBuffer ?? 2_000 })[key] };
-  const stream = new RunEventStream(repository as unknown as RunsRepository, bell as unknown as RunEventBellRepository, config as unknown as ConfigService);
+  const config = { runs: { eventPollMs: 60_000, eventWatcherBuffer: options.watcherBuffer ?? 2_000 } } as GatewayConfig;
+  const stream = new RunEventStream(repository as unknown as RunsRepository, bell as unknown as RunEventBellRepository, config);
   const add = (count: number, type = RunEventType.Log) => {
     for (let i = 0; i < count; i++) {
       const seq = events.length + 1;

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { isTerminalRunStatus, RunEvent, TERMINAL_RUN_EVENT_TYPES } from '@sandbox/contracts';
 import { RunEventBellRepository } from './run-event-bell.repository';
 import { RunEventHub, RunEventHubMember, RunEventHubOptions, RunEventHubSource } from './run-event-hub';
 import { RunsRepository } from './runs.repository';
+import { GatewayConfig } from '../../config/gateway-config';
 
 /** Rows per read, replay and live alike. */
 export const RUN_EVENT_PAGE = 1000;
@@ -35,12 +35,12 @@ export class RunEventStream {
   constructor(
     private readonly runs: RunsRepository,
     bell: RunEventBellRepository,
-    config: ConfigService,
+    config: GatewayConfig,
   ) {
     this.options = {
       page: RUN_EVENT_PAGE,
-      pollMs: config.getOrThrow<number>('RUN_EVENT_POLL_MS'),
-      maxPending: config.getOrThrow<number>('RUN_EVENT_WATCHER_BUFFER'),
+      pollMs: config.runs.eventPollMs,
+      maxPending: config.runs.eventWatcherBuffer,
     };
     this.source = {
       read: (runId, afterSeq, limit) => runs.eventsAfter(runId, afterSeq, limit),

@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
 import { WorkerClient } from '@sandbox/clients';
 import {
@@ -33,6 +32,7 @@ import { PlatformEventsService } from '../webhooks/platform-events.service';
 import { PipelinesService } from './pipelines.service';
 import { RunEventStream } from './run-event-stream';
 import { RunRecord, RunsRepository } from './runs.repository';
+import { GatewayConfig } from '../../config/gateway-config';
 
 export interface InitRunRequest {
   repoUrl: string;
@@ -64,10 +64,10 @@ export class RunsService {
     private readonly pipelines: PipelinesService,
     private readonly worker: WorkerClient,
     private readonly stream: RunEventStream,
-    private readonly config: ConfigService,
+    private readonly config: GatewayConfig,
     private readonly platformEvents: PlatformEventsService,
   ) {
-    this.tokens = new SecretSealer(config.getOrThrow<string>('INTERNAL_SERVICE_KEY'), 'repository-tokens');
+    this.tokens = new SecretSealer(config.internalServiceKey, 'repository-tokens');
   }
 
   /** A session from a repository and its first run (bootstrap unless another pipeline is named). */
@@ -283,7 +283,7 @@ export class RunsService {
         type: TaskType.RunExecute,
         payload: { runId: run.id },
         priority: NORMAL_PRIORITY,
-        maxAttempts: this.config.getOrThrow<number>('RUN_TASK_MAX_ATTEMPTS'),
+        maxAttempts: this.config.runs.taskMaxAttempts,
         ownerId: run.ownerId,
       });
       await this.runs.setTask(run.id, task.id);

@@ -1,9 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { ServiceNotFoundError, WorkerClient } from '@sandbox/clients';
 import { RunStatus, Task, TaskStatus } from '@sandbox/contracts';
 import { RunsRepository } from './runs.repository';
 import { RunsService } from './runs.service';
+import { GatewayConfig } from '../../config/gateway-config';
 
 const BATCH = 50;
 const TERMINAL_TASK: readonly TaskStatus[] = [TaskStatus.Completed, TaskStatus.Failed, TaskStatus.Cancelled];
@@ -25,11 +25,11 @@ export class RunsSweeper implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly runs: RunsRepository,
     private readonly service: RunsService,
     private readonly worker: WorkerClient,
-    private readonly config: ConfigService,
+    private readonly config: GatewayConfig,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sweep(), this.config.getOrThrow<number>('RUN_SWEEP_INTERVAL_MS'));
+    this.timer = setInterval(() => void this.sweep(), this.config.runs.sweepIntervalMs);
     this.timer.unref();
   }
 
@@ -45,9 +45,9 @@ export class RunsSweeper implements OnApplicationBootstrap, OnApplicationShutdow
 
   private async sweepOnce(): Promise<void> {
     try {
-      const before = new Date(Date.now() - this.config.getOrThrow<number>('RUN_STALL_AFTER_MS'));
+      const before = new Date(Date.now() - this.config.runs.stallAfterMs);
       for (const run of await this.runs.listStale(before, BATCH)) await this.check(run);
-      const retention = new Date(Date.now() - this.config.getOrThrow<number>('RUN_EVENT_RETENTION_MS'));
+      const retention = new Date(Date.now() - this.config.runs.eventRetentionMs);
       const removed = await this.runs.deleteEventsOfRunsFinishedBefore(retention);
       if (removed > 0) this.logger.log(`deleted ${removed} event(s) of runs finished before ${retention.toISOString()}`);
     } catch (error) {

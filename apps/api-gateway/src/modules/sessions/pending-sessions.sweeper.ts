@@ -1,9 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { ContainerManagerClient, ServiceNotFoundError } from '@sandbox/clients';
 import { SandboxStatus } from '@sandbox/contracts';
 import { SessionLifecycleService } from './session-lifecycle.service';
 import { SessionsRepository } from './sessions.repository';
+import { GatewayConfig } from '../../config/gateway-config';
 
 const BATCH = 50;
 
@@ -22,13 +22,13 @@ export class PendingSessionsSweeper implements OnApplicationBootstrap, OnApplica
   private running: Promise<number> | null = null;
 
   constructor(
-    config: ConfigService,
+    config: GatewayConfig,
     private readonly sessions: SessionsRepository,
     private readonly lifecycle: SessionLifecycleService,
     private readonly manager: ContainerManagerClient,
   ) {
-    this.timeoutMs = config.getOrThrow<number>('PENDING_SESSION_TIMEOUT_MS');
-    this.intervalMs = config.getOrThrow<number>('PENDING_SWEEP_INTERVAL_MS');
+    this.timeoutMs = config.pendingSessions.timeoutMs;
+    this.intervalMs = config.pendingSessions.sweepIntervalMs;
   }
 
   onApplicationBootstrap(): void {

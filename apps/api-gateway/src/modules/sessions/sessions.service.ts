@@ -1,5 +1,4 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
 import { ContainerManagerClient, ServiceClientError, ServiceNotFoundError, ServiceTimeoutError, ServiceUnavailableError } from '@sandbox/clients';
 import { CreateSandboxRequest, ErrorCode, ExecResult, FileEntry, GatewaySessionStatus, Preview, SessionUsage } from '@sandbox/contracts';
@@ -11,6 +10,7 @@ import { sessionNotFound, SessionLifecycleService } from './session-lifecycle.se
 import { CheckpointRecord, SessionRecord, SessionsRepository } from './sessions.repository';
 import type { CreateSessionInput, ExecInput } from './dto/graphql.inputs';
 import { TemplatesService } from '../templates/templates.service';
+import { GatewayConfig } from '../../config/gateway-config';
 
 /**
  * The owner-facing session operations behind GraphQL. Every operation first resolves the session
@@ -28,7 +28,7 @@ export class SessionsService implements OnApplicationShutdown {
     private readonly sessions: SessionsRepository,
     private readonly lifecycle: SessionLifecycleService,
     private readonly manager: ContainerManagerClient,
-    private readonly config: ConfigService,
+    private readonly config: GatewayConfig,
     private readonly templates: TemplatesService,
   ) {}
 
@@ -58,7 +58,7 @@ export class SessionsService implements OnApplicationShutdown {
   async create(user: AuthenticatedUser, input: CreateSessionInput = {}, repository?: { repoUrl: string; repoName: string }): Promise<SessionRecord> {
     // Checked before the row exists: an unknown template is the caller's 400, not a session in ERROR.
     // A manager that cannot be asked does not block the create: its outcome is settled later, as before.
-    const name = await this.templates.nameFor(input, this.config.getOrThrow<string>('SANDBOX_DEFAULT_TEMPLATE'));
+    const name = await this.templates.nameFor(input, this.config.defaultTemplate);
     const template = await this.templates.requireReady(name).catch((error: unknown) => {
       if (error instanceof ServiceUnavailableError || error instanceof ServiceTimeoutError) return null;
       throw error;

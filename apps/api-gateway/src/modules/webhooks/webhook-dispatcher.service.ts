@@ -1,10 +1,10 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { Webhook } from 'standardwebhooks';
 import { WebhookSecretsService } from './webhook-secrets.service';
 import { webhookRetryDelayMs } from './webhook-backoff';
 import { WebhookTransportRepository } from './webhook-transport.repository';
 import { ClaimedDelivery, WebhooksRepository } from './webhooks.repository';
+import { GatewayConfig } from '../../config/gateway-config';
 
 const BATCH_SIZE = 16;
 const ERROR_MAX_LENGTH = 500;
@@ -33,14 +33,14 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     private readonly deliveries: WebhooksRepository,
     private readonly transport: WebhookTransportRepository,
     private readonly secrets: WebhookSecretsService,
-    config: ConfigService,
+    config: GatewayConfig,
   ) {
-    this.pollMs = config.getOrThrow<number>('WEBHOOK_POLL_INTERVAL_MS');
-    this.maxAttempts = config.getOrThrow<number>('WEBHOOK_MAX_ATTEMPTS');
-    this.retryBaseMs = config.getOrThrow<number>('WEBHOOK_RETRY_BASE_MS');
-    this.retryMaxMs = config.getOrThrow<number>('WEBHOOK_RETRY_MAX_MS');
+    this.pollMs = config.webhooks.pollIntervalMs;
+    this.maxAttempts = config.webhooks.maxAttempts;
+    this.retryBaseMs = config.webhooks.retryBaseMs;
+    this.retryMaxMs = config.webhooks.retryMaxMs;
     // Longer than any attempt can last (connect + headers + body are each bounded by the timeout).
-    this.leaseMs = 3 * config.getOrThrow<number>('WEBHOOK_TIMEOUT_MS') + 5000;
+    this.leaseMs = 3 * config.webhooks.timeoutMs + 5000;
   }
 
   onApplicationBootstrap(): void {

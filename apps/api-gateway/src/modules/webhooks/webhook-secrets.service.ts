@@ -1,8 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { randomBytes } from 'node:crypto';
 import { SecretSealer } from '@sandbox/shared';
 import { WebhooksRepository } from './webhooks.repository';
+import { GatewayConfig } from '../../config/gateway-config';
 
 /**
  * Signing secrets: made here, stored sealed (AES-256-GCM under a key derived from
@@ -16,9 +16,9 @@ export class WebhookSecretsService implements OnApplicationBootstrap {
 
   constructor(
     private readonly webhooks: WebhooksRepository,
-    config: ConfigService,
+    config: GatewayConfig,
   ) {
-    this.sealer = new SecretSealer(config.getOrThrow<string>('INTERNAL_SERVICE_KEY'), 'webhook-signing-secrets');
+    this.sealer = new SecretSealer(config.internalServiceKey, 'webhook-signing-secrets');
   }
 
   /** `whsec_` + 32 random bytes in base64, the Standard Webhooks form. */

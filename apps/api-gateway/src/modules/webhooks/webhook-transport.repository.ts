@@ -1,10 +1,10 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { isIP } from 'node:net';
 import { Agent, request } from 'undici';
 import { WEBHOOK_RESPONSE_EXCERPT_BYTES } from '@sandbox/contracts';
 import { hostOf } from '@sandbox/shared';
 import { resolveWebhookHost, webhookLookup } from './webhook-target.policy';
+import { GatewayConfig } from '../../config/gateway-config';
 
 export interface WebhookResponse {
   statusCode: number;
@@ -24,9 +24,9 @@ export class WebhookTransportRepository implements OnModuleDestroy {
   private readonly timeoutMs: number;
   private readonly agent: Agent;
 
-  constructor(config: ConfigService) {
-    this.allowPrivate = config.getOrThrow<string>('WEBHOOK_ALLOW_PRIVATE_TARGETS') === 'true';
-    this.timeoutMs = config.getOrThrow<number>('WEBHOOK_TIMEOUT_MS');
+  constructor(config: GatewayConfig) {
+    this.allowPrivate = config.webhooks.allowPrivateTargets;
+    this.timeoutMs = config.webhooks.timeoutMs;
     this.agent = new Agent({
       connect: { lookup: webhookLookup(this.allowPrivate), timeout: this.timeoutMs },
       headersTimeout: this.timeoutMs,

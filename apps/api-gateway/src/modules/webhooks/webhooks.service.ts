@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { isWebhookEventPattern, WEBHOOK_MAX_PER_USER, WebhookErrors } from '@sandbox/contracts';
 import { DomainException, hostOf } from '@sandbox/shared';
 import type { AuthenticatedUser } from '../auth/auth.types';
@@ -7,6 +6,7 @@ import type { CreateWebhookInput } from './dto/webhook.inputs';
 import { resolveWebhookHost } from './webhook-target.policy';
 import { WebhookSecretsService } from './webhook-secrets.service';
 import { WebhookDeliveryRecord, WebhookRecord, WebhooksRepository } from './webhooks.repository';
+import { GatewayConfig } from '../../config/gateway-config';
 
 /** The owner-facing webhook operations behind GraphQL: every one scoped to the caller's own webhooks. */
 @Injectable()
@@ -16,9 +16,9 @@ export class WebhooksService {
   constructor(
     private readonly webhooks: WebhooksRepository,
     private readonly secrets: WebhookSecretsService,
-    config: ConfigService,
+    config: GatewayConfig,
   ) {
-    this.allowPrivate = config.getOrThrow<string>('WEBHOOK_ALLOW_PRIVATE_TARGETS') === 'true';
+    this.allowPrivate = config.webhooks.allowPrivateTargets;
   }
 
   /**
