@@ -46,7 +46,8 @@ const options = {
 };
 
 const started = Date.now();
-// The api-gateway's Prisma client is generated TypeScript (gitignored): produce it first so it is compiled too.
+// The generated TypeScript (gitignored: the Prisma client, the SDK's typed documents, the protobuf code)
+// comes first, so it is compiled too.
 const generated = spawnSync(process.execPath, [join(root, 'scripts/generate.mjs')], { stdio: 'inherit' });
 if (generated.status !== 0) process.exit(generated.status ?? 1);
 await rm(out, { recursive: true, force: true });
