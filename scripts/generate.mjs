@@ -32,7 +32,7 @@ const generators = {
     // GraphQL Code Generator also validates every document against the schema: a schema change that
     // breaks an operation of the SDK fails here, before anything is compiled.
     output: 'libs/sdk/src/generated/graphql.ts',
-    args: [join(root, 'node_modules/@graphql-codegen/cli/esm/bin.js'), '--config', 'libs/sdk/codegen.yml', '--silent'],
+    args: [join(root, 'node_modules/@graphql-codegen/cli/esm/bin.js'), '--config', 'libs/sdk/codegen.yml'],
     env: () => ({}),
   },
   proto: {
