@@ -82,9 +82,7 @@ export class ExecService {
   /** The Docker exec path, callable on its own for comparison (bench). */
   async runThroughDocker(exec: PreparedExec, onEvent?: (event: ExecStreamEvent) => void, signal?: AbortSignal): Promise<ExecResult> {
     const execId = randomUUID();
-    const limit = this.config.execOutputLimitBytes;
-    const streams = { stdout: new CappedOutput(limit), stderr: new CappedOutput(limit) };
-    const started = performance.now();
+    const streams = new ExecOutput(this.config.execOutputLimitBytes);
     const cut = new AbortController();
     let timedOut = false;
     const kills: Promise<void>[] = [];
@@ -125,14 +123,7 @@ export class ExecService {
       signal?.removeEventListener('abort', onAbort);
       await Promise.all(kills);
     }
-    return {
-      exitCode: timedOut ? null : exitCode,
-      stdout: streams.stdout.text(),
-      stderr: streams.stderr.text(),
-      timedOut,
-      durationMs: Math.round(performance.now() - started),
-      truncated: streams.stdout.truncated || streams.stderr.truncated,
-    };
+    return streams.result(exitCode, timedOut);
   }
 
   /**
@@ -143,8 +134,7 @@ export class ExecService {
   private runThroughAgent(agent: AgentConnection, exec: PreparedExec, onEvent?: (event: ExecStreamEvent) => void, signal?: AbortSignal): Promise<ExecResult> {
     const proc = `exec-${randomUUID()}`;
     const limit = this.config.execOutputLimitBytes;
-    const streams = { stdout: new CappedOutput(limit), stderr: new CappedOutput(limit) };
-    const started = performance.now();
+    const streams = new ExecOutput(limit);
     return new Promise<ExecResult>((resolve, reject) => {
       let timedOut = false;
       let killed = false;
@@ -164,14 +154,7 @@ export class ExecService {
       const finish = (exitCode: number | null) => {
         if (settled) return;
         cleanup();
-        resolve({
-          exitCode: timedOut ? null : exitCode,
-          stdout: streams.stdout.text(),
-          stderr: streams.stderr.text(),
-          timedOut,
-          durationMs: Math.round(performance.now() - started),
-          truncated: streams.stdout.truncated || streams.stderr.truncated,
-        });
+        resolve(streams.result(exitCode, timedOut));
       };
       const fail = (error: Error) => {
         if (settled) return;
@@ -272,6 +255,30 @@ function exitCodeOf(exit: Record<string, unknown>): number | null {
   if (typeof exit.exitCode === 'number' && Number.isInteger(exit.exitCode)) return exit.exitCode;
   if (typeof exit.signal === 'number' && Number.isInteger(exit.signal)) return 128 + exit.signal;
   return null;
+}
+
+/** The capped stdout and stderr of one exec, from its start; `result` once it has ended. */
+class ExecOutput {
+  readonly stdout: CappedOutput;
+  readonly stderr: CappedOutput;
+  private readonly started = performance.now();
+
+  constructor(limit: number) {
+    this.stdout = new CappedOutput(limit);
+    this.stderr = new CappedOutput(limit);
+  }
+
+  /** A timed-out command has no exit code, whatever it exited with once killed. */
+  result(exitCode: number | null, timedOut: boolean): ExecResult {
+    return {
+      exitCode: timedOut ? null : exitCode,
+      stdout: this.stdout.text(),
+      stderr: this.stderr.text(),
+      timedOut,
+      durationMs: Math.round(performance.now() - this.started),
+      truncated: this.stdout.truncated || this.stderr.truncated,
+    };
+  }
 }
 
 /** Keeps the first `limit` bytes of a stream, decoded as UTF-8 across chunk boundaries. */

@@ -1,23 +1,34 @@
 import type { ContainerCreateOptions } from 'dockerode';
 import { AGENT_LABEL, containerName, MANAGED_LABEL, MANAGER_LABEL, POOL_LABEL, POOL_SLOT_LABEL, SESSION_LABEL, TEST_LABEL } from '../../common/paths';
+import type { ManagerConfig } from '../../config/manager-config';
 import { AGENT_CONTROL_DIR_IN_SANDBOX, AGENT_PATH_IN_SANDBOX, AGENT_TOKEN_ENV, AgentMount } from '../../repositories/sandbox-agent/sandbox-agent.repository';
 
 export const SANDBOX_UID = 1000;
 export const SANDBOX_WORKDIR = '/workspace';
 
-export interface SandboxSpecInput {
-  sessionId: string;
-  image: string;
-  workspaceHostPath: string;
-  env: Record<string, string>;
-  cpu: number;
-  memoryMb: number;
+/** What every sandbox of one manager shares: its network, bounds, log size and labels. */
+export interface SandboxHostSettings {
   network: string;
   pidsLimit: number;
   tmpfsMb: number;
   logMaxSize: string;
   managerId: string;
   testLabel: boolean;
+}
+
+/** The host settings of this manager's sandboxes, from its configuration. */
+export function sandboxHostSettings(config: ManagerConfig): SandboxHostSettings {
+  const { network, pidsLimit, tmpfsMb, logMaxSize, managerId, testLabel } = config;
+  return { network, pidsLimit, tmpfsMb, logMaxSize, managerId, testLabel };
+}
+
+export interface SandboxSpecInput extends SandboxHostSettings {
+  sessionId: string;
+  image: string;
+  workspaceHostPath: string;
+  env: Record<string, string>;
+  cpu: number;
+  memoryMb: number;
   /** The in-sandbox agent, when there is one: it becomes PID 1 and runs `command` (the image's own) as a child. */
   agent?: AgentMount & { command: string[] };
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Statement } from 'better-sqlite3';
 import { SandboxSession, SandboxStatus, SessionLifecycleSettings } from '@sandbox/contracts';
 import { DatabaseService } from '../../database/database.service';
+import { updateRow } from '../../database/update-row';
 
 /** Per-session lifecycle overrides as stored: null means the manager's default applies. */
 export interface LifecycleOverrides {
@@ -39,6 +40,8 @@ interface Row {
 }
 
 export type SessionPatch = Partial<Pick<SessionRecord, 'status' | 'containerId' | 'errorReason' | 'startedAt' | 'pausedAt'>>;
+
+const PATCH_COLUMNS: Record<keyof SessionPatch, string> = { status: 'status', containerId: 'container_id', errorReason: 'error_reason', startedAt: 'started_at', pausedAt: 'paused_at' };
 
 export interface NewSession {
   sessionId: string;
@@ -98,15 +101,7 @@ export class SessionsRepository {
   }
 
   update(sessionId: string, patch: SessionPatch): void {
-    const sets: string[] = ['updated_at = @updatedAt'];
-    const params: Record<string, unknown> = { sessionId, updatedAt: new Date().toISOString() };
-    const columns = { status: 'status', containerId: 'container_id', errorReason: 'error_reason', startedAt: 'started_at', pausedAt: 'paused_at' } as const;
-    for (const [field, column] of Object.entries(columns) as [keyof typeof columns, string][]) {
-      if (patch[field] === undefined) continue;
-      sets.push(`${column} = @${field}`);
-      params[field] = patch[field];
-    }
-    this.database.db.prepare(`UPDATE sessions SET ${sets.join(', ')} WHERE session_id = @sessionId`).run(params);
+    updateRow(this.database.db, 'sessions', { column: 'session_id', key: sessionId }, patch, PATCH_COLUMNS);
   }
 
   /** Sessions (not removed) started from a template. */

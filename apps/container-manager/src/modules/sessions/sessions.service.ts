@@ -6,7 +6,7 @@ import { DockerRepository } from '../../repositories/docker.repository';
 import { SandboxAgentRepository } from '../../repositories/sandbox-agent/sandbox-agent.repository';
 import { WorkspaceRepository } from '../../repositories/workspace.repository';
 import { TemplatesService } from '../templates/templates.service';
-import { SANDBOX_UID, sandboxContainerSpec } from './container-spec';
+import { SANDBOX_UID, sandboxContainerSpec, sandboxHostSettings } from './container-spec';
 import { SessionActivity } from './session-activity';
 import { SessionEvents } from './session-events';
 import { SessionStateMachine } from './session-state-machine';
@@ -243,12 +243,7 @@ export class SessionsService {
             env: session.env,
             cpu: session.cpu,
             memoryMb: session.memoryMb,
-            network: this.config.network,
-            pidsLimit: this.config.pidsLimit,
-            tmpfsMb: this.config.tmpfsMb,
-            logMaxSize: this.config.logMaxSize,
-            managerId: this.config.managerId,
-            testLabel: this.config.testLabel,
+            ...sandboxHostSettings(this.config),
             agent: agent ? { ...agent, command: await this.docker.imageCommand(session.image) } : undefined,
           }),
         );

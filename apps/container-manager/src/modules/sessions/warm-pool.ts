@@ -9,7 +9,7 @@ import { DockerRepository } from '../../repositories/docker.repository';
 import { LoopFilesystemRepository } from '../../repositories/loop-filesystem.repository';
 import { SandboxAgentRepository } from '../../repositories/sandbox-agent/sandbox-agent.repository';
 import { TemplatesService } from '../templates/templates.service';
-import { pooledContainerSpec } from './container-spec';
+import { pooledContainerSpec, sandboxHostSettings } from './container-spec';
 
 /** How often the pool checks its slots and refills. A claim also triggers a refill at once. */
 const REFILL_INTERVAL_MS = 2_000;
@@ -202,12 +202,7 @@ export class WarmPool implements OnApplicationShutdown {
           workspaceHostPath: mountPoint,
           cpu,
           memoryMb,
-          network: this.config.network,
-          pidsLimit: this.config.pidsLimit,
-          tmpfsMb: this.config.tmpfsMb,
-          logMaxSize: this.config.logMaxSize,
-          managerId: this.config.managerId,
-          testLabel: this.config.testLabel,
+          ...sandboxHostSettings(this.config),
           agent: { ...agent, command: await this.docker.imageCommand(image) },
         }),
       );

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Statement } from 'better-sqlite3';
 import { Template, TemplateStatus } from '@sandbox/contracts';
 import { DatabaseService } from '../../database/database.service';
+import { updateRow } from '../../database/update-row';
 
 /** A template row: the contract plus its Dockerfile. */
 export interface TemplateRecord extends Template {
@@ -23,6 +24,8 @@ interface Row {
 }
 
 export type TemplatePatch = Partial<Pick<TemplateRecord, 'status' | 'image' | 'sizeBytes' | 'buildLog'>>;
+
+const PATCH_COLUMNS: Record<keyof TemplatePatch, string> = { status: 'status', image: 'image', sizeBytes: 'size_bytes', buildLog: 'build_log' };
 
 /** The `templates` table of the manager's SQLite database. */
 @Injectable()
@@ -71,15 +74,7 @@ export class TemplatesRepository {
   }
 
   update(name: string, patch: TemplatePatch): void {
-    const sets: string[] = ['updated_at = @updatedAt'];
-    const params: Record<string, unknown> = { name, updatedAt: new Date().toISOString() };
-    const columns = { status: 'status', image: 'image', sizeBytes: 'size_bytes', buildLog: 'build_log' } as const;
-    for (const [field, column] of Object.entries(columns) as [keyof typeof columns, string][]) {
-      if (patch[field] === undefined) continue;
-      sets.push(`${column} = @${field}`);
-      params[field] = patch[field];
-    }
-    this.database.db.prepare(`UPDATE templates SET ${sets.join(', ')} WHERE name = @name`).run(params);
+    updateRow(this.database.db, 'templates', { column: 'name', key: name }, patch, PATCH_COLUMNS);
   }
 
   delete(name: string): void {
