@@ -1,6 +1,7 @@
 export * from './auth/client-address';
 export * from './auth/failure-budget';
 export * from './auth/internal-service-key.guard';
+export * from './background/periodic-task';
 export * from './bootstrap/bootstrap';
 export * from './config/base-env';
 export * from './config/config.module';
