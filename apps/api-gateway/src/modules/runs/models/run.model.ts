@@ -1,6 +1,8 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import GraphQLJSON from 'graphql-type-json';
 import { RunEventType, RunStatus } from '@sandbox/contracts';
+import { PageModel } from '../../graphql/page.model';
+import { WorkTimestampsModel } from '../../graphql/timestamps.model';
 import { GitCheckpointModel } from '../../sessions/models/git-checkpoint.model';
 import { SessionModel } from '../../sessions/models/session.model';
 
@@ -30,7 +32,7 @@ registerEnumType(RunStatusEnum, {
 registerEnumType(RunEventTypeEnum, { name: 'RunEventType', description: 'COMPLETE (run SUCCEEDED) or ERROR (FAILED, CANCELLED) is always the last event of a run.' });
 
 @ObjectType('Run')
-export class RunModel {
+export class RunModel extends WorkTimestampsModel {
   @Field(() => ID)
   id!: string;
 
@@ -61,31 +63,13 @@ export class RunModel {
   @Field(() => Int, { description: 'Seq of its latest event (events are numbered 1, 2, 3... without gaps).' })
   lastSeq!: number;
 
-  @Field()
-  createdAt!: Date;
-
-  @Field()
-  updatedAt!: Date;
-
-  @Field(() => Date, { nullable: true })
-  startedAt!: Date | null;
-
-  @Field(() => Date, { nullable: true })
-  finishedAt!: Date | null;
-
   /** Commit hashes, resolved to checkpoints by RunsResolver. */
   baseCheckpointHash!: string | null;
   resultCheckpointHash!: string | null;
 }
 
 @ObjectType('RunPage')
-export class RunPageModel {
-  @Field(() => [RunModel])
-  runs!: RunModel[];
-
-  @Field(() => Int)
-  total!: number;
-}
+export class RunPageModel extends PageModel('runs', RunModel) {}
 
 @ObjectType('InitRunResult')
 export class InitRunResultModel {

@@ -1,5 +1,7 @@
-import { Field, Float, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { Field, Float, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { GatewaySessionStatus } from '@sandbox/contracts';
+import { PageModel } from '../../graphql/page.model';
+import { TimestampsModel } from '../../graphql/timestamps.model';
 
 /** GraphQL names are the values themselves (PENDING, ...), not the contract enum's keys (Pending, ...). */
 export const SessionStatusEnum = {
@@ -16,7 +18,7 @@ registerEnumType(SessionStatusEnum, {
 });
 
 @ObjectType('Session')
-export class SessionModel {
+export class SessionModel extends TimestampsModel {
   @Field(() => ID)
   id!: string;
 
@@ -31,12 +33,6 @@ export class SessionModel {
 
   @Field(() => String, { nullable: true, description: 'Why the session is in ERROR.' })
   errorReason!: string | null;
-
-  @Field()
-  createdAt!: Date;
-
-  @Field()
-  updatedAt!: Date;
 
   @Field(() => Date, { nullable: true })
   startedAt!: Date | null;
@@ -73,10 +69,4 @@ export class SessionUsageModel {
 }
 
 @ObjectType('SessionPage')
-export class SessionPageModel {
-  @Field(() => [SessionModel])
-  sessions!: SessionModel[];
-
-  @Field(() => Int)
-  total!: number;
-}
+export class SessionPageModel extends PageModel('sessions', SessionModel) {}

@@ -1,6 +1,8 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import GraphQLJSON from 'graphql-type-json';
 import { PublicJobStatus, PublicTaskStatus, TaskEventType, TaskPriority } from '@sandbox/contracts';
+import { PageModel } from '../../graphql/page.model';
+import { TimestampsModel, WorkTimestampsModel } from '../../graphql/timestamps.model';
 
 // GraphQL takes enum value names from the keys: these objects give the upper-case names of docs/api.md and keep
 // the contract enums' values, so the two convert by identity.
@@ -23,7 +25,7 @@ registerEnumType(JobStatusEnum, { name: 'JobStatus' });
 registerEnumType(TaskEventTypeEnum, { name: 'TaskEventType' });
 
 @ObjectType('Task')
-export class TaskModel {
+export class TaskModel extends WorkTimestampsModel {
   @Field(() => ID)
   id!: string;
 
@@ -56,31 +58,13 @@ export class TaskModel {
 
   @Field(() => String, { nullable: true, description: 'The cron job that created this task, if any.' })
   jobId!: string | null;
-
-  @Field()
-  createdAt!: Date;
-
-  @Field()
-  updatedAt!: Date;
-
-  @Field(() => Date, { nullable: true })
-  startedAt!: Date | null;
-
-  @Field(() => Date, { nullable: true })
-  finishedAt!: Date | null;
 }
 
 @ObjectType('TaskPage')
-export class TaskPageModel {
-  @Field(() => [TaskModel])
-  tasks!: TaskModel[];
-
-  @Field(() => Int)
-  total!: number;
-}
+export class TaskPageModel extends PageModel('tasks', TaskModel) {}
 
 @ObjectType('Job')
-export class JobModel {
+export class JobModel extends TimestampsModel {
   @Field(() => ID)
   id!: string;
 
@@ -113,12 +97,6 @@ export class JobModel {
 
   @Field(() => Date, { nullable: true })
   nextRunAt!: Date | null;
-
-  @Field()
-  createdAt!: Date;
-
-  @Field()
-  updatedAt!: Date;
 }
 
 @ObjectType('TaskEvent')
