@@ -49,7 +49,8 @@ if (unknown.length > 0) {
   console.error(`generate: unknown generator ${unknown.join(', ')} (known: ${Object.keys(generators).join(', ')})`);
   process.exit(2);
 }
-// The generators are independent: they run side by side.
+// The generators are independent: they run side by side. Progress goes to stderr: stdout belongs to
+// the caller (`npm pack --json` in libs/sdk runs this through prepack and prints its JSON there).
 const results = await Promise.all(
   (names.length > 0 ? names : Object.keys(generators)).map(
     (name) =>
@@ -57,7 +58,7 @@ const results = await Promise.all(
         const generator = generators[name];
         execFile(process.execPath, generator.args, { cwd: root, env: { ...process.env, ...generator.env() } }, (error, stdout, stderr) => {
           if (error) process.stderr.write(`generate: ${name} failed\n${stdout}${stderr || `${error.message}\n`}`);
-          else console.log(`generate: ${name} written to ${generator.output}`);
+          else process.stderr.write(`generate: ${name} written to ${generator.output}\n`);
           done(!error);
         });
       }),
