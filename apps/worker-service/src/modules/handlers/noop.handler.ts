@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TaskType } from '@sandbox/contracts';
-import { parsePayload, TaskContext, TaskHandler } from './task-handler';
+import { TaskContext, ValidatedTaskHandler } from './task-handler';
 
 export class NoopPayload {
   /** Optional wait, abortable by cancel. */
@@ -15,11 +15,9 @@ export class NoopPayload {
 
 /** Does nothing (after an optional wait): measures the engine itself, and checks a deployment end to end. */
 @Injectable()
-export class NoopHandler implements TaskHandler<NoopPayload> {
-  readonly type = TaskType.SystemNoop;
-
-  parse(payload: Record<string, unknown>): NoopPayload {
-    return parsePayload(this.type, NoopPayload, payload);
+export class NoopHandler extends ValidatedTaskHandler<NoopPayload> {
+  constructor() {
+    super(TaskType.SystemNoop, NoopPayload);
   }
 
   async run(payload: NoopPayload, context: TaskContext): Promise<unknown> {

@@ -5,7 +5,7 @@ import { IsSessionId, TaskType } from '@sandbox/contracts';
 import { WorkerConfig } from '../../config/worker-config';
 import { HttpProbeRepository } from './http-probe.repository';
 import { callManager } from './manager-errors';
-import { parsePayload, TaskContext, TaskHandler } from './task-handler';
+import { TaskContext, ValidatedTaskHandler } from './task-handler';
 
 export class PreviewsCheckPayload {
   @IsSessionId()
@@ -39,17 +39,13 @@ export interface PreviewsCheckResult {
 
 /** Probes each preview port a session registered and stores the status per port. Read-only, so redelivery is harmless. */
 @Injectable()
-export class PreviewsCheckHandler implements TaskHandler<PreviewsCheckPayload> {
-  readonly type = TaskType.PreviewsCheck;
-
+export class PreviewsCheckHandler extends ValidatedTaskHandler<PreviewsCheckPayload> {
   constructor(
     private readonly manager: ContainerManagerClient,
     private readonly probe: HttpProbeRepository,
     private readonly config: WorkerConfig,
-  ) {}
-
-  parse(payload: Record<string, unknown>): PreviewsCheckPayload {
-    return parsePayload(this.type, PreviewsCheckPayload, payload);
+  ) {
+    super(TaskType.PreviewsCheck, PreviewsCheckPayload);
   }
 
   async run(payload: PreviewsCheckPayload, context: TaskContext): Promise<PreviewsCheckResult> {

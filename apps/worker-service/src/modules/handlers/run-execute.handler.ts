@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { IsUUID } from 'class-validator';
 import { TaskType } from '@sandbox/contracts';
 import { RunExecution, RunExecutor } from '../runs/run-executor';
-import { parsePayload, TaskContext, TaskHandler } from './task-handler';
+import { TaskContext, ValidatedTaskHandler } from './task-handler';
 
 export class RunExecutePayload {
   @IsUUID(undefined, { message: 'runId must be a UUID' })
@@ -15,13 +15,9 @@ export class RunExecutePayload {
  * run's own outcome (failed, waiting for input) is reported to the gateway, so the task completes.
  */
 @Injectable()
-export class RunExecuteHandler implements TaskHandler<RunExecutePayload> {
-  readonly type = TaskType.RunExecute;
-
-  constructor(private readonly executor: RunExecutor) {}
-
-  parse(payload: Record<string, unknown>): RunExecutePayload {
-    return parsePayload(this.type, RunExecutePayload, payload);
+export class RunExecuteHandler extends ValidatedTaskHandler<RunExecutePayload> {
+  constructor(private readonly executor: RunExecutor) {
+    super(TaskType.RunExecute, RunExecutePayload);
   }
 
   run(payload: RunExecutePayload, context: TaskContext): Promise<RunExecution> {

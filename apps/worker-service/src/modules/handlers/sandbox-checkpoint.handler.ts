@@ -3,7 +3,7 @@ import { IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
 import { ContainerManagerClient } from '@sandbox/clients';
 import { CommitResponse, IsSessionId, TaskType } from '@sandbox/contracts';
 import { callManager } from './manager-errors';
-import { abortable, parsePayload, TaskContext, TaskHandler } from './task-handler';
+import { abortable, TaskContext, ValidatedTaskHandler } from './task-handler';
 
 export class SandboxCheckpointPayload {
   @IsSessionId()
@@ -22,13 +22,9 @@ export class SandboxCheckpointPayload {
 
 /** Takes a git checkpoint of a session's workspace (`{ committed: false }` when nothing changed). */
 @Injectable()
-export class SandboxCheckpointHandler implements TaskHandler<SandboxCheckpointPayload> {
-  readonly type = TaskType.SandboxCheckpoint;
-
-  constructor(private readonly manager: ContainerManagerClient) {}
-
-  parse(payload: Record<string, unknown>): SandboxCheckpointPayload {
-    return parsePayload(this.type, SandboxCheckpointPayload, payload);
+export class SandboxCheckpointHandler extends ValidatedTaskHandler<SandboxCheckpointPayload> {
+  constructor(private readonly manager: ContainerManagerClient) {
+    super(TaskType.SandboxCheckpoint, SandboxCheckpointPayload);
   }
 
   async run(payload: SandboxCheckpointPayload, context: TaskContext): Promise<{ sessionId: string; checkpoint: CommitResponse }> {

@@ -4,7 +4,7 @@ import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validato
 import { ContainerManagerClient } from '@sandbox/clients';
 import { ExecLimits, ExecResult, IsCommand, IsEnvMap, IsSessionId, TaskType } from '@sandbox/contracts';
 import { callManager } from './manager-errors';
-import { abortable, parsePayload, TaskContext, TaskHandler } from './task-handler';
+import { abortable, TaskContext, ValidatedTaskHandler } from './task-handler';
 
 /** The manager's exec request plus the session: the same limits as the manager's own validation. */
 export class SandboxExecPayload {
@@ -41,13 +41,9 @@ export interface SandboxExecResult extends ExecResult {
 
 /** Runs a command in a session's sandbox through the container-manager and stores its result. */
 @Injectable()
-export class SandboxExecHandler implements TaskHandler<SandboxExecPayload> {
-  readonly type = TaskType.SandboxExec;
-
-  constructor(private readonly manager: ContainerManagerClient) {}
-
-  parse(payload: Record<string, unknown>): SandboxExecPayload {
-    return parsePayload(this.type, SandboxExecPayload, payload);
+export class SandboxExecHandler extends ValidatedTaskHandler<SandboxExecPayload> {
+  constructor(private readonly manager: ContainerManagerClient) {
+    super(TaskType.SandboxExec, SandboxExecPayload);
   }
 
   async run(payload: SandboxExecPayload, context: TaskContext): Promise<SandboxExecResult> {

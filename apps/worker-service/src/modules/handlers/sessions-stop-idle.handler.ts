@@ -3,7 +3,7 @@ import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { ContainerManagerClient, ServiceConflictError, ServiceNotFoundError } from '@sandbox/clients';
 import { SandboxSession, SandboxStatus, TaskType } from '@sandbox/contracts';
 import { callManager } from './manager-errors';
-import { parsePayload, TaskContext, TaskHandler } from './task-handler';
+import { TaskContext, ValidatedTaskHandler } from './task-handler';
 
 export class StopIdlePayload {
   /** Sessions without activity for longer than this are stopped. */
@@ -28,13 +28,9 @@ const lastActivity = (session: SandboxSession): number => Date.parse(session.las
 
 /** Stops the running sessions that have been idle longer than `idleMinutes`. */
 @Injectable()
-export class SessionsStopIdleHandler implements TaskHandler<StopIdlePayload> {
-  readonly type = TaskType.SessionsStopIdle;
-
-  constructor(private readonly manager: ContainerManagerClient) {}
-
-  parse(payload: Record<string, unknown>): StopIdlePayload {
-    return parsePayload(this.type, StopIdlePayload, payload);
+export class SessionsStopIdleHandler extends ValidatedTaskHandler<StopIdlePayload> {
+  constructor(private readonly manager: ContainerManagerClient) {
+    super(TaskType.SessionsStopIdle, StopIdlePayload);
   }
 
   async run(payload: StopIdlePayload, context: TaskContext): Promise<StopIdleResult> {

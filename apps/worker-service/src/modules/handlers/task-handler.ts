@@ -43,12 +43,21 @@ function messagesOf(errors: ValidationError[], path = 'payload'): string[] {
   });
 }
 
-/** Validates a payload against a class-validator class; unknown fields are refused. */
-export function parsePayload<P extends object>(type: string, schema: ClassConstructor<P>, payload: Record<string, unknown>): P {
-  const instance = plainToInstance(schema, payload);
-  const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true });
-  if (errors.length > 0) throw DomainException.badRequest(`Invalid payload for task type '${type}': ${messagesOf(errors).join('; ')}`);
-  return instance;
+/** A task type whose payload is a class-validator class: `parse` validates against it; unknown fields are refused. */
+export abstract class ValidatedTaskHandler<P extends object> implements TaskHandler<P> {
+  protected constructor(
+    readonly type: string,
+    private readonly payloadClass: ClassConstructor<P>,
+  ) {}
+
+  parse(payload: Record<string, unknown>): P {
+    const instance = plainToInstance(this.payloadClass, payload);
+    const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true });
+    if (errors.length > 0) throw DomainException.badRequest(`Invalid payload for task type '${this.type}': ${messagesOf(errors).join('; ')}`);
+    return instance;
+  }
+
+  abstract run(payload: P, context: TaskContext): Promise<unknown>;
 }
 
 /** Resolves when `promise` does, or rejects as soon as `signal` aborts (the promise keeps running). */
