@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { ServiceClientsModule } from '@sandbox/clients';
-import { HealthModule, LoggingModule, MetricsModule, serviceConfigModule } from '@sandbox/shared';
+import { serviceRootModule } from '@sandbox/shared';
 import { GatewayEnvironment } from './config/environment';
 import { GatewayConfig } from './config/gateway-config';
 import { GatewayConfigModule } from './config/gateway-config.module';
@@ -22,13 +22,12 @@ import { WebhooksModule } from './modules/webhooks/webhooks.module';
 export class AppModule {
   /** Built on demand so the environment is read when the app starts, not when this file is imported. */
   static forRoot(): DynamicModule {
-    return {
-      module: AppModule,
+    return serviceRootModule(AppModule, {
+      name: 'api-gateway',
+      environment: GatewayEnvironment,
+      health: { checks: GatewayHealthChecks },
       imports: [
-        serviceConfigModule(GatewayEnvironment),
         GatewayConfigModule,
-        LoggingModule.forService('api-gateway'),
-        MetricsModule.forService('api-gateway'),
         ServiceClientsModule,
         DatabaseModule,
         ThrottlerModule.forRootAsync({
@@ -45,8 +44,7 @@ export class AppModule {
         RunsModule,
         ConnectModule,
         WebhooksModule,
-        HealthModule.register({ checks: GatewayHealthChecks }),
       ],
-    };
+    });
   }
 }

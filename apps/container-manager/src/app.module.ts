@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ServiceClientsModule } from '@sandbox/clients';
-import { HealthModule, LoggingModule, MetricsModule, serviceConfigModule } from '@sandbox/shared';
+import { serviceRootModule } from '@sandbox/shared';
 import { ManagerEnvironment } from './config/environment';
 import { ManagerConfigModule } from './config/manager-config.module';
 import { DatabaseModule } from './database/database.module';
@@ -22,12 +22,11 @@ import { RepositoriesModule } from './repositories/repositories.module';
 export class AppModule {
   /** Built on demand so the environment is read when the app starts, not when this file is imported. */
   static forRoot(): DynamicModule {
-    return {
-      module: AppModule,
+    return serviceRootModule(AppModule, {
+      name: 'container-manager',
+      environment: ManagerEnvironment,
+      health: { checks: ManagerHealthChecks, imports: [RepositoriesModule] },
       imports: [
-        serviceConfigModule(ManagerEnvironment),
-        LoggingModule.forService('container-manager'),
-        MetricsModule.forService('container-manager'),
         ServiceClientsModule,
         DatabaseModule.forRoot([SESSION_MIGRATIONS, OUTBOX_MIGRATIONS, GIT_MIGRATIONS, PREVIEW_MIGRATIONS, TEMPLATE_MIGRATIONS]),
         ManagerConfigModule,
@@ -40,8 +39,7 @@ export class AppModule {
         FilesModule,
         GitModule,
         PreviewsModule,
-        HealthModule.register({ checks: ManagerHealthChecks, imports: [RepositoriesModule] }),
       ],
-    };
+    });
   }
 }

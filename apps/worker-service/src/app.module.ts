@@ -1,7 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Module } from '@nestjs/common';
 import { ServiceClientsModule } from '@sandbox/clients';
-import { HealthModule, LoggingModule, MetricsModule, serviceConfigModule } from '@sandbox/shared';
+import { serviceRootModule } from '@sandbox/shared';
 import { WorkerEnvironment } from './config/environment';
 import { WorkerConfig } from './config/worker-config';
 import { WorkerConfigModule } from './config/worker-config.module';
@@ -15,13 +15,12 @@ import { TasksModule } from './modules/tasks/tasks.module';
 export class AppModule {
   /** Built on demand so the environment is read when the app starts, not when this file is imported. */
   static forRoot(): DynamicModule {
-    return {
-      module: AppModule,
+    return serviceRootModule(AppModule, {
+      name: 'worker-service',
+      environment: WorkerEnvironment,
+      health: { checks: RedisHealthChecks },
       imports: [
-        serviceConfigModule(WorkerEnvironment),
         WorkerConfigModule,
-        LoggingModule.forService('worker-service'),
-        MetricsModule.forService('worker-service'),
         ServiceClientsModule,
         RedisModule,
         BullModule.forRootAsync({
@@ -31,8 +30,7 @@ export class AppModule {
         TasksModule,
         JobsModule,
         EngineModule,
-        HealthModule.register({ checks: RedisHealthChecks }),
       ],
-    };
+    });
   }
 }

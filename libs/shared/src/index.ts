@@ -3,6 +3,7 @@ export * from './auth/failure-budget';
 export * from './auth/internal-service-key.guard';
 export * from './background/periodic-task';
 export * from './bootstrap/bootstrap';
+export * from './bootstrap/service-root.module';
 export * from './config/base-env';
 export * from './config/config.module';
 export * from './config/env.validation';

@@ -34,10 +34,17 @@ class NoChecks implements HealthChecks {
   }
 }
 
+/** What a service's `/health` checks, and what those checks need. */
+export interface HealthModuleOptions {
+  checks?: Type<HealthChecks>;
+  imports?: DynamicModule['imports'];
+  providers?: Provider[];
+}
+
 /** `GET /health` on terminus; 503 with the failing dependency when a check fails. */
 @Module({})
 export class HealthModule {
-  static register(options: { checks?: Type<HealthChecks>; imports?: DynamicModule['imports']; providers?: Provider[] } = {}): DynamicModule {
+  static register(options: HealthModuleOptions = {}): DynamicModule {
     return {
       module: HealthModule,
       imports: [TerminusModule.forRoot({ errorLogStyle: 'json', gracefulShutdownTimeoutMs: 0 }), ...(options.imports ?? [])],
