@@ -18,6 +18,21 @@ url_port() {
   [[ "$p" =~ ^[0-9]+$ ]] && echo "$p"
 }
 
+# uses_external_server STACK_KEY URL_VAR PORT_VAR DEFAULT_PORT -> sets PORT_VAR (already set, else the
+# port of the server a previous run started, else DEFAULT_PORT) and succeeds when URL_VAR names a
+# server of the user's. A URL that a previous run wrote for its own local server (STACK_KEY=local in
+# stack.env) does not count: that server is started again.
+uses_external_server() {
+  local stack_key="$1" url_var="$2" port_var="$3" default_port="$4"
+  local prev_stack prev_url prev_port=""
+  # Values from a previous run (read key by key: an old stack.env never masquerades as user env).
+  prev_stack="$(stack_env_get "$stack_key")"
+  prev_url="$(stack_env_get "$url_var")"
+  if [[ "$prev_stack" == local ]]; then prev_port="$(url_port "$prev_url" || true)"; fi
+  printf -v "$port_var" '%s' "${!port_var:-${prev_port:-$default_port}}"
+  [[ -n "${!url_var:-}" && ! ( "$prev_stack" == local && "${!url_var}" == "$prev_url" ) ]]
+}
+
 is_debian() { [[ -f /etc/debian_version ]] && command -v apt-get >/dev/null 2>&1; }
 
 # apt: `apt-get update` at most once per run; package postinst scripts do not start services

@@ -11,14 +11,7 @@ PG_SOCKET_DIR="$RUN_DIR/pg"
 PG_PASSWORD_FILE="$DATA_DIR/postgres.password"
 
 postgres_up() {
-  # Values from a previous run (read key by key: an old stack.env never masquerades as user env).
-  local prev_stack prev_url prev_port=""
-  prev_stack="$(stack_env_get STACK_PG)"
-  prev_url="$(stack_env_get DATABASE_URL)"
-  if [[ "$prev_stack" == local ]]; then prev_port="$(url_port "$prev_url" || true)"; fi
-  PG_PORT="${PG_PORT:-${prev_port:-54329}}"
-
-  if [[ -n "${DATABASE_URL:-}" && ! ( "$prev_stack" == local && "$DATABASE_URL" == "$prev_url" ) ]]; then
+  if uses_external_server STACK_PG DATABASE_URL PG_PORT 54329; then
     STACK_PG=external
     postgres_external
   else

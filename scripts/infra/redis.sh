@@ -9,13 +9,7 @@ REDIS_DIR="$DATA_DIR/redis"
 redis_ping() { [[ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]; }
 
 redis_up() {
-  local prev_stack prev_url prev_port=""
-  prev_stack="$(stack_env_get STACK_REDIS)"
-  prev_url="$(stack_env_get REDIS_URL)"
-  if [[ "$prev_stack" == local ]]; then prev_port="$(url_port "$prev_url" || true)"; fi
-  REDIS_PORT="${REDIS_PORT:-${prev_port:-63799}}"
-
-  if [[ -n "${REDIS_URL:-}" && ! ( "$prev_stack" == local && "$REDIS_URL" == "$prev_url" ) ]]; then
+  if uses_external_server STACK_REDIS REDIS_URL REDIS_PORT 63799; then
     STACK_REDIS=external
     step "redis (external REDIS_URL)"
     if command -v redis-cli >/dev/null 2>&1; then
