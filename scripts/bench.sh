@@ -5,10 +5,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 source "$ROOT/scripts/lib/node.sh"
 
-ensure_dependencies
-bash "$ROOT/scripts/infra/up.sh" --with-nginx
-load_stack_env
+stack_up --with-nginx
 build_project
 cd "$ROOT"
-if [[ -f scripts/migrate.mjs ]]; then DATABASE_URL="$TEST_DATABASE_URL" node scripts/migrate.mjs >"$LOG_DIR/migrate-test.log" 2>&1; fi
+migrate_database "database: migrating the test database" "$TEST_DATABASE_URL" migrate-test
 LOG_LEVEL=silent node dist/bench/run.js "$@"

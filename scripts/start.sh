@@ -4,15 +4,10 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 source "$ROOT/scripts/lib/node.sh"
 
-ensure_dependencies
-bash "$ROOT/scripts/infra/up.sh"
-load_stack_env
+# shellcheck disable=SC2119  # up.sh without options
+stack_up
 build_project
-if [[ -f "$ROOT/scripts/migrate.mjs" ]]; then
-  step "database: applying migrations"
-  (cd "$ROOT" && node scripts/migrate.mjs >"$LOG_DIR/migrate.log" 2>&1) || die "migrations failed; see $LOG_DIR/migrate.log"
-  ok
-fi
+migrate_database "database: applying migrations" "$DATABASE_URL" migrate
 bash "$ROOT/scripts/services.sh" start
 
 cat <<MSG

@@ -5,17 +5,12 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 source "$ROOT/scripts/lib/node.sh"
 
-ensure_dependencies
-bash "$ROOT/scripts/infra/up.sh"
-load_stack_env
+# shellcheck disable=SC2119  # up.sh without options
+stack_up
 ensure_compose_tool
 build_project
 cd "$ROOT"
-if [[ -f scripts/migrate.mjs ]]; then
-  step "database: migrating the test database"
-  DATABASE_URL="$TEST_DATABASE_URL" node scripts/migrate.mjs >"$LOG_DIR/migrate-test.log" 2>&1 || die "migrations failed; see $LOG_DIR/migrate-test.log"
-  ok
-fi
+migrate_database "database: migrating the test database" "$TEST_DATABASE_URL" migrate-test
 step "typecheck: tsc --noEmit (strict)"
 tsc -p tsconfig.json --noEmit || die "type errors"
 ok

@@ -17,6 +17,24 @@ ensure_dependencies() {
   [[ "$version" == v24.* ]] || die "expected Node 24 from node_modules/.bin, found $version"
 }
 
+# stack_up [up.sh ARGS...] -> dependencies installed, the local stack up (scripts/infra/up.sh) and its
+# URLs and keys in the environment: how `npm start`, `npm test` and `npm run bench` begin.
+stack_up() {
+  ensure_dependencies
+  bash "$ROOT/scripts/infra/up.sh" "$@"
+  load_stack_env
+}
+
+# migrate_database TITLE URL LOG_NAME -> applies the migrations (scripts/migrate.mjs) to the database at
+# URL, as a step called TITLE; their output goes to $LOG_DIR/LOG_NAME.log.
+migrate_database() {
+  local title="$1" url="$2" log="$LOG_DIR/$3.log"
+  [[ -f "$ROOT/scripts/migrate.mjs" ]] || return 0
+  step "$title"
+  (cd "$ROOT" && DATABASE_URL="$url" node scripts/migrate.mjs >"$log" 2>&1) || die "migrations failed; see $log"
+  ok
+}
+
 # Compiles apps, libs and benchmarks to dist/ (SWC, about a second).
 build_project() {
   step "build: compiling TypeScript to dist/"
