@@ -15,6 +15,7 @@ export * from './logging/logging.module';
 export * from './metrics/metrics.module';
 export * from './http/json-depth';
 export * from './http/page-query.dto';
+export * from './http/upgrade';
 export * from './http/rate-limit';
 export * from './crypto/secret-sealer';
 export * from './telemetry/trace-context';

@@ -1,12 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { handleUpgradesFirst, refuseUpgrade } from '@sandbox/shared';
 import { OriginPolicy } from './origin-policy';
-
-type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
-
-const REFUSAL_BODY = JSON.stringify({ statusCode: 403, message: 'Origin not allowed' });
 
 /**
  * Refuses WebSocket upgrades (graphql-ws) that a browser page on another origin, not in CORS_ORIGINS,
@@ -24,19 +20,11 @@ export class WebSocketOriginGate implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
-    const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
-    const listeners = server.listeners('upgrade') as UpgradeListener[];
-    server.removeAllListeners('upgrade');
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (!this.allows(req)) {
-        this.logger.warn({ origin: req.headers.origin, url: req.url }, 'WebSocket upgrade refused: origin not allowed');
-        socket.on('error', () => socket.destroy());
-        socket.end(
-          `HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(REFUSAL_BODY)}\r\n\r\n${REFUSAL_BODY}`,
-        );
-        return;
-      }
-      for (const listener of listeners) listener.call(server, req, socket, head);
+    handleUpgradesFirst(this.adapterHost.httpAdapter.getHttpServer() as Server, (req, socket, _head, next) => {
+      if (this.allows(req)) return next();
+      this.logger.warn({ origin: req.headers.origin, url: req.url }, 'WebSocket upgrade refused: origin not allowed');
+      socket.on('error', () => socket.destroy());
+      refuseUpgrade(socket, 403, 'Origin not allowed');
     });
   }
 

@@ -1,19 +1,16 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server } from 'node:http';
-import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { ContainerManagerClient } from '@sandbox/clients';
-import { DomainException } from '@sandbox/shared';
+import { DomainException, handleUpgradesFirst, refuseUpgrade } from '@sandbox/shared';
 import { ApiKeyConnectionsService } from '../auth/api-key-connections.service';
 import { OriginPolicy } from '../browser/origin-policy';
 import { upgradeOriginAllowed } from '../browser/websocket-origin.gate';
 import { SessionsService } from '../sessions/sessions.service';
 import { TERMINAL_SOCKET_PATH } from './session-commands.service';
 import { TerminalGrant, TerminalTicketsService } from './terminal-tickets.service';
-
-type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 export const TerminalSocketErrors = {
   ticket: 'The terminal ticket is missing, already used or expired: ask openTerminal for a new one',
@@ -47,18 +44,15 @@ export class TerminalSocketGateway implements OnApplicationBootstrap, OnApplicat
 
   /** In front of the other upgrade handlers (graphql-ws answers 400 to any other path). */
   onApplicationBootstrap(): void {
-    const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
-    const others = server.listeners('upgrade') as UpgradeListener[];
-    server.removeAllListeners('upgrade');
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    handleUpgradesFirst(this.adapterHost.httpAdapter.getHttpServer() as Server, (req, socket, head, next) => {
       const url = new URL(req.url ?? '/', 'http://gateway');
-      if (url.pathname !== TERMINAL_SOCKET_PATH) return void others.forEach((listener) => listener.call(server, req, socket, head));
+      if (url.pathname !== TERMINAL_SOCKET_PATH) return next();
       socket.on('error', () => socket.destroy());
-      if (!upgradeOriginAllowed(this.origins, req)) return refuse(socket, 403, 'Origin not allowed');
+      if (!upgradeOriginAllowed(this.origins, req)) return refuseUpgrade(socket, 403, 'Origin not allowed');
       void this.open(req, socket, head, url.searchParams.get('ticket') ?? '').catch((error: unknown) => {
-        if (error instanceof DomainException) return refuse(socket, error.httpStatus, error.message);
+        if (error instanceof DomainException) return refuseUpgrade(socket, error.httpStatus, error.message);
         this.logger.error({ err: error }, 'terminal upgrade failed');
-        refuse(socket, 500, 'Internal server error');
+        refuseUpgrade(socket, 500, 'Internal server error');
       });
     });
   }
@@ -70,20 +64,20 @@ export class TerminalSocketGateway implements OnApplicationBootstrap, OnApplicat
 
   private async open(req: IncomingMessage, socket: Duplex, head: Buffer, ticket: string): Promise<void> {
     const grant: TerminalGrant | null = ticket ? this.tickets.redeem(ticket) : null;
-    if (!grant) return refuse(socket, 401, TerminalSocketErrors.ticket);
+    if (!grant) return refuseUpgrade(socket, 401, TerminalSocketErrors.ticket);
     // Deleted since the ticket was issued: not found, like every operation on it.
     await this.sessions.get({ id: grant.userId, name: '', apiKeyId: grant.apiKeyId }, grant.sessionId);
     const target = this.manager.terminalSocket(grant.sessionId, { cols: grant.cols, rows: grant.rows });
     const upstream = new WebSocket(target.url, { headers: target.headers, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
     upstream.on('error', (error) => {
       this.logger.warn({ err: error, sessionId: grant.sessionId }, 'terminal connection to the container-manager failed');
-      if (!socket.destroyed && upstream.readyState !== WebSocket.OPEN) refuse(socket, 503, 'container-manager is unavailable');
+      if (!socket.destroyed && upstream.readyState !== WebSocket.OPEN) refuseUpgrade(socket, 503, 'container-manager is unavailable');
     });
     upstream.once('unexpected-response', (_request, response) => {
       let body = '';
       response.on('data', (chunk: Buffer) => (body = (body + chunk.toString('utf8')).slice(0, 4096)));
-      response.on('end', () => refuse(socket, response.statusCode ?? 502, messageOf(body)));
-      response.on('error', () => refuse(socket, 502, 'container-manager refused the terminal'));
+      response.on('end', () => refuseUpgrade(socket, response.statusCode ?? 502, messageOf(body)));
+      response.on('error', () => refuseUpgrade(socket, 502, 'container-manager refused the terminal'));
     });
     socket.once('close', () => {
       if (upstream.readyState === WebSocket.CONNECTING) upstream.terminate();
@@ -113,12 +107,6 @@ export class TerminalSocketGateway implements OnApplicationBootstrap, OnApplicat
       if (client.readyState === WebSocket.OPEN) client.close(sendable(code), reason.toString('utf8'));
     });
   }
-}
-
-function refuse(socket: Duplex, status: number, message: string): void {
-  if (!socket.writable) return void socket.destroy();
-  const body = JSON.stringify({ statusCode: status, message });
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
 function messageOf(body: string): string {
