@@ -5,7 +5,7 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { WorkerClient } from '@sandbox/clients';
 import { TaskStatus, TaskType } from '@sandbox/contracts';
-import { requireStackVar, startTestApp } from '@sandbox/testing';
+import { deleteRedisPrefix, requireStackVar, startTestApp } from '@sandbox/testing';
 import { AppModule } from '../apps/worker-service/src/app.module';
 import { TasksService } from '../apps/worker-service/src/modules/tasks/tasks.service';
 import { WORKER_SERVICE } from '../apps/worker-service/src/service';
@@ -29,17 +29,6 @@ async function pool(count: number, run: (index: number) => Promise<void>): Promi
   await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
     while (next < count) await run(next++);
   }));
-}
-
-async function deletePrefix(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl);
-  let cursor = '0';
-  do {
-    const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 5000);
-    cursor = nextCursor;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
-  redis.disconnect();
 }
 
 /**
@@ -79,7 +68,7 @@ async function rawRound(redisUrl: string, count: number, asRecord = false): Prom
   await worker.close();
   await queue.close();
   index.disconnect();
-  await deletePrefix(redisUrl, prefix);
+  await deleteRedisPrefix(prefix, redisUrl);
   return { count, wallMs, latencies };
 }
 
@@ -102,7 +91,7 @@ async function rawIdleLatencies(redisUrl: string, samples: number): Promise<numb
   } finally {
     await worker.close();
     await queue.close();
-    await deletePrefix(redisUrl, prefix);
+    await deleteRedisPrefix(prefix, redisUrl);
   }
   return latencies;
 }
@@ -144,7 +133,7 @@ async function oursRound(redisUrl: string, key: string, count: number, direct = 
   } finally {
     await client.close();
     await app.close();
-    await deletePrefix(redisUrl, prefix);
+    await deleteRedisPrefix(prefix, redisUrl);
   }
 }
 
@@ -170,7 +159,7 @@ async function oursIdleLatencies(redisUrl: string, key: string, samples: number)
   } finally {
     await client.close();
     await app.close();
-    await deletePrefix(redisUrl, prefix);
+    await deleteRedisPrefix(prefix, redisUrl);
   }
   return latencies;
 }

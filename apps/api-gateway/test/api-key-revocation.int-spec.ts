@@ -1,8 +1,7 @@
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
+import type { Client } from 'graphql-ws';
 import { ApiKeysService } from '../src/modules/auth/api-keys.service';
 import { SessionEventsService } from '../src/modules/sessions/session-events.service';
-import { gql, startGateway, TestGateway } from './support/gateway';
+import { gql, startGateway, TestGateway, wsClient } from './support/gateway';
 
 const REVOKE = 'mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }';
 const CREATE_KEY = 'mutation($name: String!) { createApiKey(name: $name) { key apiKey { id } } }';
@@ -37,13 +36,7 @@ describe(`${ApiKeysService.name} revocation`, () => {
   });
 
   function subscribe(key: string, sessionId: string): Subscription {
-    const client = createClient({
-      url: `${gateway.url.replace('http', 'ws')}/graphql`,
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${key}` },
-      retryAttempts: 0,
-      lazy: true,
-    });
+    const client = wsClient(gateway, key);
     const ended = new Promise<string>((resolve) => {
       client.subscribe(
         { query: 'subscription($id: ID!) { sessionEvents(sessionId: $id) { type } }', variables: { id: sessionId } },

@@ -1,11 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { createClient } from 'graphql-ws';
 import { request } from 'undici';
-import WebSocket from 'ws';
 import { INTERNAL_KEY_HEADER } from '@sandbox/contracts';
 import { MAX_JSON_DEPTH } from '@sandbox/shared';
 import { GRAPHQL_DOCUMENT_LIMITS } from '../src/modules/graphql/document-limits';
-import { gql, startGateway, TestGateway } from './support/gateway';
+import { gql, startGateway, TestGateway, wsClient } from './support/gateway';
 
 const LEVELS = 100_000;
 const DEEP_BODIES = {
@@ -96,13 +94,7 @@ describe('gateway malformed input', () => {
     });
 
     it('should refuse a subscription over graphql-ws beyond the alias limit, with the same message', async () => {
-      const client = createClient({
-        url: `${gateway.url.replace('http', 'ws')}/graphql`,
-        webSocketImpl: WebSocket,
-        connectionParams: { authorization: `Bearer ${key}` },
-        retryAttempts: 0,
-        lazy: true,
-      });
+      const client = wsClient(gateway, key);
       try {
         const fields = Array.from({ length: 30 }, (_, i) => `t${i}: type`).join(' ');
         const outcome = await new Promise<string>((resolve) => {

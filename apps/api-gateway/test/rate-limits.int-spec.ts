@@ -1,9 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { createClient } from 'graphql-ws';
 import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
-import WebSocket from 'ws';
 import { ApiKeyThrottlerGuard } from '../src/modules/auth/api-key-throttler.guard';
-import { startGateway, TestGateway } from './support/gateway';
+import { startGateway, TestGateway, wsClient } from './support/gateway';
 
 const SESSIONS = '{ sessions { total } }';
 
@@ -96,7 +94,7 @@ describe(ApiKeyThrottlerGuard.name, () => {
     it('should count each operation started over graphql-ws against the same key', async () => {
       const { key } = await gateway.newUser();
       expect((await gqlFrom(gateway, '127.0.0.1', key)).headers['ratelimit-remaining']).toBe('2');
-      const client = createClient({ url: `${gateway.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${key}` }, retryAttempts: 0, lazy: true });
+      const client = wsClient(gateway, key);
       const run = () =>
         new Promise<string>((resolve) => {
           client.subscribe({ query: '{ sessions { total } }' }, { next: (value) => resolve(JSON.stringify(value)), error: (error) => resolve(JSON.stringify(error)), complete: () => undefined });

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'undici';
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import { SessionEventsService } from '../src/modules/sessions/session-events.service';
 import { SessionsResolver } from '../src/modules/sessions/sessions.resolver';
-import { gql, internalPost, startGateway, TestGateway } from './support/gateway';
+import { gql, internalPost, startGateway, TestGateway, wsClient } from './support/gateway';
 
 const SESSION = 'query($id: ID!) { session(id: $id) { id status image errorReason } }';
 
@@ -233,18 +231,9 @@ describe(SessionsResolver.name, () => {
   });
 
   describe('sessionEvents subscription', () => {
-    const wsClient = (key: string | null) =>
-      createClient({
-        url: `${gateway.url.replace('http', 'ws')}/graphql`,
-        webSocketImpl: WebSocket,
-        connectionParams: key ? { authorization: `Bearer ${key}` } : {},
-        retryAttempts: 0,
-        lazy: true,
-      });
-
     it('should begin with a snapshot, then deliver status changes and new checkpoints of an own session', async () => {
       const id = await gateway.insertSession(alice.userId);
-      const client = wsClient(alice.key);
+      const client = wsClient(gateway, alice.key);
       const events: Record<string, unknown>[] = [];
       const bus = gateway.app.get(SessionEventsService);
       try {
@@ -288,7 +277,7 @@ describe(SessionsResolver.name, () => {
         [null, /4403|Forbidden/],
         [bob.key, new RegExp(`Session ${id} not found`)],
       ] as const) {
-        const client = wsClient(key);
+        const client = wsClient(gateway, key);
         try {
           const outcome = await new Promise<string>((resolve) => {
             client.subscribe(

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';
@@ -10,17 +9,14 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { Test } from '@nestjs/testing';
 import { ServiceClientsModule } from '@sandbox/clients';
-import { AgentStepEvent, AgentStepInput, ChatMessage, INTERNAL_KEY_HEADER, ManagerRoutes, NO_LANGUAGE_MODEL_MESSAGE, SandboxSession } from '@sandbox/contracts';
+import { AgentStepEvent, AgentStepInput, ChatMessage, INTERNAL_KEY_HEADER, ManagerRoutes, NO_LANGUAGE_MODEL_MESSAGE } from '@sandbox/contracts';
 import { serviceConfigModule } from '@sandbox/shared';
-import { freePort, ModelScript, ScriptedModelServer, ServiceProcess, spawnService, startScriptedModelServer, waitForHealthy } from '@sandbox/testing';
+import { freePort, ModelScript, removeManagerContainers, ScriptedModelServer, ServiceProcess, startScriptedModelServer } from '@sandbox/testing';
 import { WorkerEnvironment } from '../src/config/environment';
 import { WorkerConfigModule } from '../src/config/worker-config.module';
 import { AgentStepRunner } from '../src/modules/agent/agent-step.runner';
 import { AgentModule } from '../src/modules/agent/agent.module';
-import { internalKey } from './worker-test-kit';
-
-const containersWith = (label: string): string[] =>
-  execFileSync('docker', ['ps', '-a', '--format', '{{.Names}}', '--filter', `label=${label}`]).toString().split('\n').filter(Boolean);
+import { internalKey, startManagerWithSession } from './worker-test-kit';
 
 /** A small real MCP server (the SDK's server side over Streamable HTTP, stateless), recording the headers it gets. */
 async function startMcpServer(): Promise<{ url: string; headers: IncomingHttpHeaders[]; stop(): Promise<void> }> {
@@ -156,25 +152,7 @@ describe(`${AgentStepRunner.name} with a scripted model and the real container-m
   const lastMessage = (model: ScriptedModelServer, request: number) => model.messagesOf(request).at(-1) as { role: string; content: string; tool_call_id?: string };
 
   beforeAll(async () => {
-    manager = spawnService('container-manager', {
-      PORT: String(await freePort()),
-      INTERNAL_SERVICE_KEY: internalKey(),
-      DATA_DIR: dataDir,
-      SANDBOX_TEST_LABEL: 'true',
-      SANDBOX_MANAGER_ID: managerId,
-      API_GATEWAY_URL: `http://127.0.0.1:${await freePort()}`,
-      GIT_AUTOCOMMIT_DEBOUNCE_MS: '600000',
-      GIT_AUTOCOMMIT_MAX_WAIT_MS: '600000',
-    });
-    await waitForHealthy(manager, 60_000);
-    const created = await fetch(`${manager.url}/api/internal/sessions`, {
-      method: 'POST',
-      headers: { [INTERNAL_KEY_HEADER]: internalKey(), 'content-type': 'application/json' },
-      body: JSON.stringify({ sessionId }),
-      signal: AbortSignal.timeout(120_000),
-    });
-    if (created.status !== 201) throw new Error(`session not created: ${created.status} ${await created.text()}\n${manager.output()}`);
-    expect(((await created.json()) as SandboxSession).sessionId).toBe(sessionId);
+    manager = await startManagerWithSession(dataDir, managerId, sessionId);
   }, 180_000);
 
   afterEach(async () => {
@@ -184,7 +162,7 @@ describe(`${AgentStepRunner.name} with a scripted model and the real container-m
   afterAll(async () => {
     // Deleting the session unmounts its volume, so the data directory can go.
     if (manager) await fetch(`${manager.url}/api/internal/sessions/${sessionId}`, { method: 'DELETE', headers: { [INTERNAL_KEY_HEADER]: internalKey() }, signal: AbortSignal.timeout(60_000) }).catch(() => undefined);
-    for (const name of containersWith(`sandbox.manager-id=${managerId}`)) execFileSync('docker', ['rm', '-f', name], { stdio: 'ignore' });
+    removeManagerContainers(managerId);
     await manager?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });

@@ -1,4 +1,4 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -8,9 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { ServiceUnavailableError, WorkerClient } from '@sandbox/clients';
 import { ErrorCode, ExecResult, ManagerRoutes, Task, TaskEventType, TaskStatus, TaskType, WorkerErrors } from '@sandbox/contracts';
-import { REPO_ROOT, requireStackVar, ServiceProcess } from '@sandbox/testing';
+import { deleteRedisPrefix, removeManagerContainers, REPO_ROOT, requireStackVar, ServiceProcess } from '@sandbox/testing';
 import { TaskProcessor } from '../src/modules/engine/task.processor';
-import { callService, deletePrefix, internalKey, readEvents, startManagerWithSession, startWorker, TestWorker, uniquePrefix, waitFor } from './worker-test-kit';
+import { callService, internalKey, readEvents, startManagerWithSession, startWorker, TestWorker, uniquePrefix, waitFor } from './worker-test-kit';
 
 const WORKER_MAIN = join(REPO_ROOT, 'dist/apps/worker-service/src/main.js');
 
@@ -86,7 +86,7 @@ describe(TaskProcessor.name, () => {
     afterAll(async () => {
       for (const child of children) child.kill('SIGKILL');
       await api.close();
-      await deletePrefix(prefix);
+      await deleteRedisPrefix(prefix);
     });
 
     it('should complete every task exactly once across 20 SIGKILLs of the worker', async () => {
@@ -157,11 +157,9 @@ describe(TaskProcessor.name, () => {
       for (const child of children) child.kill('SIGKILL');
       await api?.close();
       if (manager) await managerCall('DELETE', ManagerRoutes.session(sessionId)).catch(() => undefined);
-      for (const name of execFileSync('docker', ['ps', '-a', '--format', '{{.Names}}', '--filter', `label=sandbox.manager-id=${managerId}`]).toString().split('\n').filter(Boolean)) {
-        execFileSync('docker', ['rm', '-f', name], { stdio: 'ignore' });
-      }
+      removeManagerContainers(managerId);
       await manager?.stop();
-      await deletePrefix(prefix);
+      await deleteRedisPrefix(prefix);
       rmSync(dataDir, { recursive: true, force: true });
     });
 

@@ -1,16 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointPage, ManagerRoutes, TaskStatus, TaskType } from '@sandbox/contracts';
-import { ServiceProcess } from '@sandbox/testing';
+import { containersLabelled, deleteRedisPrefix, removeManagerContainers, ServiceProcess } from '@sandbox/testing';
 import { HandlerRegistry } from '../src/modules/handlers/handler.registry';
-import { callService, deletePrefix, startManagerWithSession, startWorker, TestWorker, uniquePrefix, waitFor } from './worker-test-kit';
-
-/** Names of the containers (running or not) carrying the label `key=value`. */
-const containersWith = (label: string): string[] =>
-  execFileSync('docker', ['ps', '-a', '--format', '{{.Names}}', '--filter', `label=${label}`]).toString().split('\n').filter(Boolean);
+import { callService, startManagerWithSession, startWorker, TestWorker, uniquePrefix, waitFor } from './worker-test-kit';
 
 /**
  * The sandbox handlers (docs/api.md, Task types: real handlers, not stubs) against the REAL container-manager, run
@@ -36,9 +31,9 @@ describe(`${HandlerRegistry.name} with the real container-manager`, () => {
     await worker?.close();
     if (manager) await managerCall('DELETE', `/api/internal/sessions/${sessionId}`).catch(() => undefined);
     // Safety net: whatever failed above, leave no sandbox of this manager behind.
-    for (const name of containersWith(`sandbox.manager-id=${managerId}`)) execFileSync('docker', ['rm', '-f', name], { stdio: 'ignore' });
+    removeManagerContainers(managerId);
     await manager?.stop();
-    await deletePrefix(prefix);
+    await deleteRedisPrefix(prefix);
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -93,9 +88,9 @@ describe(`${HandlerRegistry.name} with the real container-manager`, () => {
   });
 
   it('should remove the sandbox when the session is deleted', async () => {
-    expect(containersWith(`sandbox.session-id=${sessionId}`)).toEqual([`sandbox-session-${sessionId}`]);
+    expect(containersLabelled(`sandbox.session-id=${sessionId}`)).toEqual([`sandbox-session-${sessionId}`]);
     const deleted = await managerCall('DELETE', `/api/internal/sessions/${sessionId}`);
     expect(deleted.status).toBe(204);
-    expect(containersWith(`sandbox.session-id=${sessionId}`)).toEqual([]);
+    expect(containersLabelled(`sandbox.session-id=${sessionId}`)).toEqual([]);
   });
 });

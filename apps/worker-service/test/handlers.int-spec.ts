@@ -2,10 +2,10 @@ import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import { ExecResult, SandboxSession, SandboxStatus, TaskEventType, TaskStatus, TaskType } from '@sandbox/contracts';
-import { requireStackVar } from '@sandbox/testing';
+import { deleteRedisPrefix, requireStackVar } from '@sandbox/testing';
 import { HandlerRegistry } from '../src/modules/handlers/handler.registry';
 import { TASK_QUEUE } from '../src/modules/tasks/task-queue.repository';
-import { deletePrefix, FakeContainerManager, internalKey, readEvents, startWorker, TestWorker, uniquePrefix, waitFor } from './worker-test-kit';
+import { FakeContainerManager, internalKey, readEvents, startWorker, TestWorker, uniquePrefix, waitFor } from './worker-test-kit';
 
 /** Session ids are UUIDs everywhere (libs/contracts validation). */
 const OK = '00000000-0000-4000-8000-00000000000a';
@@ -102,7 +102,7 @@ describe(HandlerRegistry.name, () => {
     await manager.stop();
     healthy.server.close();
     broken.server.close();
-    await deletePrefix(prefix);
+    await deleteRedisPrefix(prefix);
   });
 
   const finished = (id: string) => waitFor(() => worker.client.getTask(id), (t) => [TaskStatus.Completed, TaskStatus.Failed, TaskStatus.Cancelled].includes(t.status));

@@ -2,10 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { ServiceBadRequestError, ServiceNotFoundError } from '@sandbox/clients';
 import { JobStatus, TaskStatus, TaskType, WorkerErrors } from '@sandbox/contracts';
-import { requireStackVar } from '@sandbox/testing';
+import { deleteRedisPrefix, requireStackVar } from '@sandbox/testing';
 import { JobsController } from '../src/modules/jobs/jobs.controller';
 import { TASK_QUEUE } from '../src/modules/tasks/task-queue.repository';
-import { deletePrefix, FakeContainerManager, startWorker, TestWorker, uniquePrefix, waitFor } from './worker-test-kit';
+import { FakeContainerManager, startWorker, TestWorker, uniquePrefix, waitFor } from './worker-test-kit';
 
 const EVERY_SECOND = '* * * * * *';
 
@@ -29,7 +29,7 @@ describe(JobsController.name, () => {
     await queue.close();
     for (const replica of replicas) await replica.close();
     await manager.stop();
-    await deletePrefix(prefix);
+    await deleteRedisPrefix(prefix);
   });
 
   const [a, b] = [() => replicas[0].client, () => replicas[1].client];

@@ -1,8 +1,9 @@
 import { request } from 'undici';
 import { ServiceBadRequestError, ServiceNotFoundError } from '@sandbox/clients';
 import { INTERNAL_KEY_HEADER, Task, TaskEventType, TaskStatus, TaskType, WorkerErrors } from '@sandbox/contracts';
+import { deleteRedisPrefix } from '@sandbox/testing';
 import { TasksController } from '../src/modules/tasks/tasks.controller';
-import { deletePrefix, internalKey, readEvents, startWorker, TestWorker, uniquePrefix, useWorker, waitFor } from './worker-test-kit';
+import { internalKey, readEvents, startWorker, TestWorker, uniquePrefix, useWorker, waitFor } from './worker-test-kit';
 
 const noop = (durationMs = 0, priority: 1 | 5 | 10 = 5) => ({ type: TaskType.SystemNoop, payload: durationMs ? { durationMs } : {}, priority });
 
@@ -111,12 +112,12 @@ describe(TasksController.name, () => {
     afterEach(async () => {
       await processor?.close();
       processor = null;
-      await deletePrefix(prefix);
+      await deleteRedisPrefix(prefix);
     });
 
     afterAll(async () => {
       await api.close();
-      await deletePrefix(prefix);
+      await deleteRedisPrefix(prefix);
     });
 
     it('should list by status and type with a correct total, newest first, paged', async () => {

@@ -2,10 +2,9 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import { WorkerClient } from '@sandbox/clients';
 import { INTERNAL_KEY_HEADER, ManagerRoutes, TaskEvent } from '@sandbox/contracts';
-import { freePort, requireStackVar, RunningApp, ServiceProcess, spawnService, startTestApp, waitForHealthy } from '@sandbox/testing';
+import { deleteRedisPrefix, freePort, requireStackVar, RunningApp, ServiceProcess, spawnService, startTestApp, waitForHealthy } from '@sandbox/testing';
 import { AppModule } from '../src/app.module';
 import { WORKER_SERVICE } from '../src/service';
 
@@ -58,7 +57,7 @@ export function useWorker(name: string, env: Record<string, string> = {}): Omit<
   });
   afterAll(async () => {
     await started?.close();
-    await deletePrefix(prefix);
+    await deleteRedisPrefix(prefix);
   });
   const current = (): TestWorker => {
     if (!started) throw new Error(`the ${name} worker is not started yet`);
@@ -110,21 +109,6 @@ export async function startManagerWithSession(dataDir: string, managerId: string
   const created = await callService(manager.url, 'POST', ManagerRoutes.sessions, { sessionId });
   if (created.status !== 201) throw new Error(`session not created: ${created.status} ${JSON.stringify(created.body)}\n${manager.output()}`);
   return manager;
-}
-
-/** Deletes every key under `prefix:` (BullMQ's and the worker's). */
-export async function deletePrefix(prefix: string, redisUrl = requireStackVar('REDIS_URL')): Promise<void> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 /** Polls `read` until `done` holds; fails with the last value after `timeoutMs`. */

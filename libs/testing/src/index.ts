@@ -3,3 +3,7 @@ export * from './test-app';
 export * from './service-process';
 export * from './scripted-model-server';
 export * from './data-dir';
+export * from './stack-cleanup';
+export * from './platform-processes';
+export * from './eventually';
+export * from './upgrade-refusal';

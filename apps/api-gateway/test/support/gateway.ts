@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { type Client, createClient } from 'graphql-ws';
 import { request } from 'undici';
 import { INTERNAL_KEY_HEADER } from '@sandbox/contracts';
 import { ConfigService } from '@nestjs/config';
 import { validateEnvironment } from '@sandbox/shared';
 import { RunningApp, requireStackVar, startTestApp } from '@sandbox/testing';
 import pg from 'pg';
+import WebSocket from 'ws';
 import { AppModule } from '../../src/app.module';
 import { GatewayEnvironment } from '../../src/config/environment';
 import { GatewayConfig } from '../../src/config/gateway-config';
@@ -100,4 +102,15 @@ export async function gql<T = Record<string, any>>(gateway: RunningApp, key: str
   });
   const parsed = (await res.body.json()) as Omit<GraphQLResponse<T>, 'status' | 'contentType'>;
   return { status: res.statusCode, contentType: String(res.headers['content-type']), ...parsed };
+}
+
+/** A graphql-ws client of the gateway's /graphql as the holder of `key` (null: no credentials); it connects on first use and never retries. */
+export function wsClient(gateway: { url: string }, key: string | null): Client {
+  return createClient({
+    url: `${gateway.url.replace(/^http/, 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: key ? { authorization: `Bearer ${key}` } : {},
+    retryAttempts: 0,
+    lazy: true,
+  });
 }

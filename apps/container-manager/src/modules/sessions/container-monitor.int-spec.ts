@@ -1,20 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { SandboxStatus } from '@sandbox/contracts';
+import { eventually } from '@sandbox/testing';
 import { FakeGateway } from '../../../test/support/fake-gateway';
 import { docker, ManagerHarness, startManager } from '../../../test/support/manager-harness';
 import { ContainerMonitor } from './container-monitor';
-
-/** Polls until `read` satisfies `done` (a deadline only so a broken build fails instead of hanging). */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe(ContainerMonitor.name, () => {
   const gateway = new FakeGateway();

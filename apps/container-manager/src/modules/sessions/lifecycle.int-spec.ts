@@ -1,20 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'undici';
 import { SandboxSession, SandboxStatus } from '@sandbox/contracts';
+import { eventually } from '@sandbox/testing';
 import { FakeGateway } from '../../../test/support/fake-gateway';
 import { docker, makeDataDir, ManagerHarness, removeDataDir, removeManagedContainers, startManager } from '../../../test/support/manager-harness';
 import { LifecycleScheduler } from './lifecycle.scheduler';
-
-/** Polls until `read` satisfies `done` (a deadline only so a broken build fails instead of hanging). */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const WEB_SERVER = `node -e "require('http').createServer((q, s) => s.end('preview says hi')).listen(3000)" >/dev/null 2>&1 &`;
 const FETCH_LOCAL = `node -e "require('http').get('http://127.0.0.1:3000/', (r) => r.pipe(process.stdout)).on('error', () => {})"`;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { ManagerRoutes, TerminalErrors, type TerminalExitMessage } from '@sandbox/contracts';
+import { upgradeRefusal } from '@sandbox/testing';
 import { ManagerHarness, startManager } from '../../../test/support/manager-harness';
 import { TerminalGateway } from './terminal.gateway';
 
@@ -70,22 +71,6 @@ describe(TerminalGateway.name, () => {
       });
     });
 
-  /** Status and JSON body of a refused upgrade. */
-  const refusal = (url: string, headers: Record<string, string>): Promise<{ status: number; body: { message?: string } }> =>
-    new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { headers });
-      ws.once('open', () => {
-        ws.close();
-        reject(new Error('the upgrade was accepted'));
-      });
-      ws.once('unexpected-response', (_req, res) => {
-        let body = '';
-        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(body || '{}') as { message?: string } }));
-      });
-      ws.once('error', () => undefined);
-    });
-
   it('should run a shell on a PTY that echoes input and answers commands', async () => {
     const t = await open();
     t.send('tty; echo "sum=$((6*7))"\n');
@@ -141,12 +126,12 @@ describe(TerminalGateway.name, () => {
   });
 
   it('should refuse a missing or forged internal key, a bad session id, an unknown session and a bad size', async () => {
-    expect(await refusal(wsUrl(id), {})).toEqual({ status: 403, body: expect.objectContaining({ message: 'Forbidden' }) });
-    expect((await refusal(wsUrl(id), { 'x-internal-service-key': `${m.key}x` })).status).toBe(403);
-    expect(await refusal(wsUrl('not-a-session'), { 'x-internal-service-key': m.key })).toEqual({ status: 400, body: expect.objectContaining({ message: 'Session id must be a UUID' }) });
-    expect((await refusal(wsUrl(randomUUID()), { 'x-internal-service-key': m.key })).status).toBe(404);
+    expect(await upgradeRefusal(wsUrl(id), {})).toEqual({ status: 403, body: expect.objectContaining({ message: 'Forbidden' }) });
+    expect((await upgradeRefusal(wsUrl(id), { 'x-internal-service-key': `${m.key}x` })).status).toBe(403);
+    expect(await upgradeRefusal(wsUrl('not-a-session'), { 'x-internal-service-key': m.key })).toEqual({ status: 400, body: expect.objectContaining({ message: 'Session id must be a UUID' }) });
+    expect((await upgradeRefusal(wsUrl(randomUUID()), { 'x-internal-service-key': m.key })).status).toBe(404);
     for (const query of ['?cols=0', '?rows=1001', '?cols=abc', '?cols=-1']) {
-      expect(await refusal(wsUrl(id, query), { 'x-internal-service-key': m.key })).toEqual({ status: 400, body: expect.objectContaining({ message: TerminalErrors.size }) });
+      expect(await upgradeRefusal(wsUrl(id, query), { 'x-internal-service-key': m.key })).toEqual({ status: 400, body: expect.objectContaining({ message: TerminalErrors.size }) });
     }
   });
 });
