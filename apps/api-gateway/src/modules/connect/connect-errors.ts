@@ -16,13 +16,11 @@ export function connectCodeOf(code: ErrorCode): Code {
     case ErrorCode.Conflict:
       return Code.AlreadyExists;
     case ErrorCode.PayloadTooLarge:
-      return Code.ResourceExhausted;
     case ErrorCode.RateLimited:
       return Code.ResourceExhausted;
     case ErrorCode.Internal:
       return Code.Internal;
     case ErrorCode.BadGateway:
-      return Code.Unavailable;
     case ErrorCode.ServiceUnavailable:
       return Code.Unavailable;
     case ErrorCode.Timeout:
