@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ServiceNotFoundError, WorkerClient } from '@sandbox/clients';
 import { RunStatus, Task, TaskStatus } from '@sandbox/contracts';
+import { PeriodicTask } from '@sandbox/shared';
 import { RunsRepository } from './runs.repository';
 import { RunsService } from './runs.service';
 import { GatewayConfig } from '../../config/gateway-config';
@@ -18,29 +19,28 @@ const TERMINAL_TASK: readonly TaskStatus[] = [TaskStatus.Completed, TaskStatus.F
 @Injectable()
 export class RunsSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(RunsSweeper.name);
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private readonly loop: PeriodicTask;
 
   constructor(
     private readonly runs: RunsRepository,
     private readonly service: RunsService,
     private readonly worker: WorkerClient,
     private readonly config: GatewayConfig,
-  ) {}
+  ) {
+    this.loop = new PeriodicTask(() => this.sweepOnce(), { name: RunsSweeper.name, intervalMs: config.runs.sweepIntervalMs });
+  }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sweep(), this.config.runs.sweepIntervalMs);
-    this.timer.unref();
+    this.loop.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  onApplicationShutdown(): Promise<void> {
+    return this.loop.stop();
   }
 
+  /** One pass; overlapping calls share the pass in progress. */
   sweep(): Promise<void> {
-    this.running ??= this.sweepOnce().finally(() => (this.running = null));
-    return this.running;
+    return this.loop.run();
   }
 
   private async sweepOnce(): Promise<void> {

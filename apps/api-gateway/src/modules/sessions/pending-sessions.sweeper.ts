@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ContainerManagerClient, ServiceNotFoundError } from '@sandbox/clients';
 import { SandboxStatus } from '@sandbox/contracts';
+import { PeriodicTask } from '@sandbox/shared';
 import { SessionLifecycleService } from './session-lifecycle.service';
 import { SessionsRepository } from './sessions.repository';
 import { GatewayConfig } from '../../config/gateway-config';
@@ -17,9 +18,7 @@ const BATCH = 50;
 export class PendingSessionsSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(PendingSessionsSweeper.name);
   private readonly timeoutMs: number;
-  private readonly intervalMs: number;
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<number> | null = null;
+  private readonly loop: PeriodicTask<number>;
 
   constructor(
     config: GatewayConfig,
@@ -28,23 +27,20 @@ export class PendingSessionsSweeper implements OnApplicationBootstrap, OnApplica
     private readonly manager: ContainerManagerClient,
   ) {
     this.timeoutMs = config.pendingSessions.timeoutMs;
-    this.intervalMs = config.pendingSessions.sweepIntervalMs;
+    this.loop = new PeriodicTask(() => this.settleStale(), { name: PendingSessionsSweeper.name, intervalMs: config.pendingSessions.sweepIntervalMs });
   }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sweep(), this.intervalMs);
-    this.timer.unref();
+    this.loop.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  onApplicationShutdown(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One pass; returns how many sessions it settled. Overlapping calls share the pass in progress. */
   sweep(): Promise<number> {
-    this.running ??= this.settleStale().finally(() => (this.running = null));
-    return this.running;
+    return this.loop.run();
   }
 
   private async settleStale(): Promise<number> {

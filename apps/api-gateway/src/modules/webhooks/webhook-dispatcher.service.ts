@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Webhook } from 'standardwebhooks';
+import { PeriodicTask } from '@sandbox/shared';
 import { WebhookSecretsService } from './webhook-secrets.service';
 import { webhookRetryDelayMs } from './webhook-backoff';
 import { WebhookTransportRepository } from './webhook-transport.repository';
@@ -19,15 +20,11 @@ const ERROR_MAX_LENGTH = 500;
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WebhookDispatcher.name);
-  private readonly pollMs: number;
+  private readonly loop: PeriodicTask;
   private readonly maxAttempts: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
   private readonly leaseMs: number;
-  private timer: NodeJS.Timeout | null = null;
-  private draining: Promise<void> | null = null;
-  private wakeAgain = false;
-  private stopped = true;
 
   constructor(
     private readonly deliveries: WebhooksRepository,
@@ -35,7 +32,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     private readonly secrets: WebhookSecretsService,
     config: GatewayConfig,
   ) {
-    this.pollMs = config.webhooks.pollIntervalMs;
+    this.loop = new PeriodicTask(() => this.drain(), { name: WebhookDispatcher.name, intervalMs: config.webhooks.pollIntervalMs });
     this.maxAttempts = config.webhooks.maxAttempts;
     this.retryBaseMs = config.webhooks.retryBaseMs;
     this.retryMaxMs = config.webhooks.retryMaxMs;
@@ -44,42 +41,22 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   }
 
   onApplicationBootstrap(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.loop.start({ immediately: true });
   }
 
   /** Stops polling and waits for the attempts in flight to be recorded. */
-  async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.draining;
+  onApplicationShutdown(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Something was queued: look now rather than at the next poll. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.draining) this.wakeAgain = true;
-    else this.schedule(0);
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.draining = this.drain().finally(() => {
-        this.draining = null;
-        const again = this.wakeAgain;
-        this.wakeAgain = false;
-        this.schedule(again ? 0 : this.pollMs);
-      });
-    }, delayMs);
+    this.loop.wake();
   }
 
   private async drain(): Promise<void> {
     try {
-      while (!this.stopped) {
+      while (this.loop.active) {
         const claimed = await this.deliveries.claimDue(BATCH_SIZE, this.leaseMs, this.secrets.heldKeyIds());
         if (claimed.length === 0) return;
         await Promise.all(claimed.map((delivery) => this.attempt(delivery)));
