@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { GatewayClient, ServiceClientError } from '@sandbox/clients';
-import { withTraceparent } from '@sandbox/shared';
+import { PeriodicTask, withTraceparent } from '@sandbox/shared';
 import { ManagerConfig } from '../../config/manager-config';
 import { backoffDelay, isPermanentFailure } from './outbox.backoff';
 import { OutboxRepository, OutboxRow } from './outbox.repository';
@@ -16,10 +16,7 @@ const BATCH = 50;
 @Injectable()
 export class OutboxDeliveryService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(OutboxDeliveryService.name);
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private rerun = false;
-  private stopped = true;
+  private readonly passes = new PeriodicTask(() => this.pass(), { name: OutboxDeliveryService.name, intervalMs: () => this.untilNextDue() });
 
   constructor(
     private readonly repository: OutboxRepository,
@@ -28,57 +25,33 @@ export class OutboxDeliveryService implements OnApplicationBootstrap, OnModuleDe
   ) {}
 
   onApplicationBootstrap(): void {
-    this.stopped = false;
-    this.wake();
+    this.passes.start({ immediately: true });
   }
 
   /** Stops the loop and waits for the attempt in flight, before the HTTP clients are closed. */
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.passes.stop();
   }
 
   /** Asks for a delivery pass now (after an enqueue), instead of at the next poll. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.rerun = true;
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.running = this.pass().finally(() => {
-      this.running = null;
-      if (this.rerun) {
-        this.rerun = false;
-        this.wake();
-      } else {
-        this.scheduleNext();
-      }
-    });
+    this.passes.wake();
   }
 
-  private scheduleNext(): void {
-    if (this.stopped) return;
+  /** The pause before the next pass: until the next head is due, at most OUTBOX_POLL_MS. */
+  private untilNextDue(): number {
     const nextDue = this.repository.nextDueAt();
-    const wait = nextDue === null ? this.config.outboxPollMs : Math.min(this.config.outboxPollMs, Math.max(0, nextDue - Date.now()));
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.wake();
-    }, wait);
-    this.timer.unref();
+    return nextDue === null ? this.config.outboxPollMs : Math.min(this.config.outboxPollMs, Math.max(0, nextDue - Date.now()));
   }
 
   private async pass(): Promise<void> {
     try {
       for (;;) {
         const due = this.repository.dueHeads(Date.now(), BATCH);
-        if (due.length === 0 || this.stopped) return;
+        if (due.length === 0 || !this.passes.active) return;
         let delivered = 0;
         for (const row of due) {
-          if (this.stopped) return;
+          if (!this.passes.active) return;
           if (await this.attempt(row)) delivered++;
         }
         // Only go round again when something moved: a session's next message may now be its head.

@@ -83,7 +83,7 @@ describe(ContainerMonitor.name, () => {
     const id = randomUUID();
     const created = await m.client.createSession({ sessionId: id });
     const monitor = m.app.app.get(ContainerMonitor);
-    monitor.onModuleDestroy(); // events off: only the sweep is left
+    await monitor.onModuleDestroy(); // events off: only the sweep is left
     try {
       await docker.getContainer(created.containerId!).kill();
       await docker.getContainer(created.containerId!).wait();

@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { SandboxStatus } from '@sandbox/contracts';
+import { PeriodicTask } from '@sandbox/shared';
 import { ManagerConfig } from '../../config/manager-config';
 import { ContainerEvent, ContainerExit, DockerRepository, EventWatch } from '../../repositories/docker.repository';
 import { SessionStateMachine } from './session-state-machine';
@@ -32,8 +33,7 @@ export class ContainerMonitor implements OnModuleDestroy {
   private readonly logger = new Logger(ContainerMonitor.name);
   private readonly settling = new Map<string, NodeJS.Timeout>();
   private watch: EventWatch | undefined;
-  private sweepTimer: NodeJS.Timeout | undefined;
-  private sweeping: Promise<void> | undefined;
+  private readonly sweeps = new PeriodicTask(() => this.sweepOnce(), { name: ContainerMonitor.name, intervalMs: () => this.config.reconcileIntervalMs });
 
   constructor(
     private readonly sessions: SessionsRepository,
@@ -46,16 +46,16 @@ export class ContainerMonitor implements OnModuleDestroy {
   start(): void {
     if (this.watch) return;
     this.watch = this.docker.watchContainerEvents(['die', 'oom', 'destroy'], (event) => this.onEvent(event), () => void this.sweep());
-    this.sweepTimer = setInterval(() => void this.sweep(), this.config.reconcileIntervalMs);
-    this.sweepTimer.unref();
+    this.sweeps.start();
   }
 
-  onModuleDestroy(): void {
+  /** Stops watching and sweeping, and waits for the sweep in flight, before the database closes. */
+  async onModuleDestroy(): Promise<void> {
     this.watch?.close();
     this.watch = undefined;
-    clearInterval(this.sweepTimer);
     for (const timer of this.settling.values()) clearTimeout(timer);
     this.settling.clear();
+    await this.sweeps.stop();
   }
 
   /**
@@ -77,10 +77,9 @@ export class ContainerMonitor implements OnModuleDestroy {
     });
   }
 
-  /** Every live session whose container is missing or stopped is checked (and recorded). */
+  /** Every live session whose container is missing or stopped is checked (and recorded); overlapping calls share the sweep under way. */
   sweep(): Promise<void> {
-    this.sweeping ??= this.sweepOnce().finally(() => (this.sweeping = undefined));
-    return this.sweeping;
+    return this.sweeps.run();
   }
 
   private async sweepOnce(): Promise<void> {

@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SandboxStatus, SessionLifecycleSettings } from '@sandbox/contracts';
+import { PeriodicTask } from '@sandbox/shared';
 import { ManagerConfig } from '../../config/manager-config';
 import { SessionActivity } from './session-activity';
 import { SessionRecord } from './sessions.repository';
@@ -35,8 +36,7 @@ export function dueAction(session: SessionRecord, settings: SessionLifecycleSett
 @Injectable()
 export class LifecycleScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(LifecycleScheduler.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly checks = new PeriodicTask(() => this.pass(), { name: LifecycleScheduler.name, intervalMs: () => this.config.lifecycleCheckMs });
 
   constructor(
     private readonly sessions: SessionsService,
@@ -45,18 +45,17 @@ export class LifecycleScheduler implements OnApplicationBootstrap, OnModuleDestr
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.tick(), this.config.lifecycleCheckMs);
-    this.timer.unref();
+    this.checks.start();
   }
 
-  onModuleDestroy(): void {
-    clearInterval(this.timer);
+  /** Stops the checks and waits for the pass in flight, before the database closes. */
+  async onModuleDestroy(): Promise<void> {
+    await this.checks.stop();
   }
 
   /** One pass over the live sessions; overlapping calls share the pass under way. */
   tick(): Promise<void> {
-    this.running ??= this.pass().finally(() => (this.running = undefined));
-    return this.running;
+    return this.checks.run();
   }
 
   private async pass(): Promise<void> {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TemplateStatus } from '@sandbox/contracts';
+import { PeriodicTask } from '@sandbox/shared';
 import { containerName, poolDir } from '../../common/paths';
 import { ManagerConfig } from '../../config/manager-config';
 import { DockerRepository } from '../../repositories/docker.repository';
@@ -45,11 +46,11 @@ interface Slot {
 export class WarmPool implements OnApplicationShutdown {
   private readonly logger = new Logger(WarmPool.name);
   private readonly ready = new Map<string, Slot[]>();
-  private timer: NodeJS.Timeout | undefined;
-  private refilling: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
-  private available = false;
+  /** Refills one at a time; a wake during a refill runs another right after it. */
+  private readonly refills = new PeriodicTask(
+    () => this.refillOnce().catch((error: unknown) => this.logger.warn({ err: error }, 'warm pool refill failed')),
+    { name: WarmPool.name, intervalMs: REFILL_INTERVAL_MS },
+  );
 
   constructor(
     private readonly config: ManagerConfig,
@@ -74,16 +75,11 @@ export class WarmPool implements OnApplicationShutdown {
     } catch (error) {
       return void this.logger.error({ err: error }, 'warm pool unavailable (it needs root and mount propagation): creates take the cold path');
     }
-    this.available = true;
-    this.timer = setInterval(() => this.refill(), REFILL_INTERVAL_MS);
-    this.timer.unref();
-    this.refill();
+    this.refills.start({ immediately: true });
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.refilling;
+    await this.refills.stop();
     const slots = [...this.ready.values()].flat();
     this.ready.clear();
     await Promise.allSettled(slots.map((slot) => this.destroy(slot)));
@@ -102,7 +98,7 @@ export class WarmPool implements OnApplicationShutdown {
   async claim(sessionId: string, wanted: { template: string; image: string; cpu: number; memoryMb: number }, workspace: string): Promise<string | null> {
     const slot = this.take(wanted);
     if (!slot) return null;
-    this.refill();
+    this.refills.wake();
     try {
       await writeFile(join(this.slotDir(slot.id), CLAIMED_FILE), sessionId, { mode: 0o600 });
       await this.loop.bind(workspace, slot.mountPoint);
@@ -136,24 +132,6 @@ export class WarmPool implements OnApplicationShutdown {
     return Date.now() - slot.createdAt < this.config.warmPool.maxAgeMs && this.agents.slotReady(slot.id);
   }
 
-  /** Starts a refill unless one runs (then it runs once more after it). */
-  private refill(): void {
-    if (!this.available || this.stopped) return;
-    if (this.refilling) {
-      this.again = true;
-      return;
-    }
-    this.refilling = this.refillOnce()
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'warm pool refill failed'))
-      .finally(() => {
-        this.refilling = undefined;
-        if (this.again) {
-          this.again = false;
-          this.refill();
-        }
-      });
-  }
-
   private async refillOnce(): Promise<void> {
     const wanted = this.pooledTemplates();
     // Slots of templates no longer pooled, too old, with a changed image or a lost agent are replaced.
@@ -168,10 +146,10 @@ export class WarmPool implements OnApplicationShutdown {
     }
     for (const [template, { image }] of wanted) {
       // One at a time: a create takes most of a core on a small host.
-      while (!this.stopped && (this.ready.get(template)?.length ?? 0) < this.config.warmPool.size) {
+      while (this.refills.active && (this.ready.get(template)?.length ?? 0) < this.config.warmPool.size) {
         const slot = await this.create(template, image);
         if (!slot) break;
-        if (this.stopped) return void (await this.destroy(slot));
+        if (!this.refills.active) return void (await this.destroy(slot));
         this.ready.set(template, [...(this.ready.get(template) ?? []), slot]);
       }
     }
