@@ -1,17 +1,13 @@
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { INTERNAL_KEY_HEADER } from '@sandbox/contracts';
 import { PipelineService } from '@sandbox/contracts/pipeline';
-import { freePort, requireStackVar, ServiceName, ServiceProcess, spawnService, waitForHealthy } from '@sandbox/testing';
+import { requireStackVar, startPlatformProcesses } from '@sandbox/testing';
 import { displayPrefix, generateApiKey, hashApiKey } from '../apps/api-gateway/src/modules/auth/api-key';
 import type { Benchmark, BenchRow } from './lib/report';
 import { percentile } from './lib/stats';
@@ -80,51 +76,6 @@ async function readSse(url: string, key: string, hooks: { onFirst?: () => void; 
   return count;
 }
 
-/** The three services as processes from dist/ (like the end-to-end tests), on the test database. */
-async function startStack(): Promise<{ services: Record<ServiceName, ServiceProcess>; stop: () => Promise<void> }> {
-  const ports = { gateway: await freePort(), worker: await freePort(), manager: await freePort() };
-  const dataDir = mkdtempSync(join(tmpdir(), 'runs-bench-'));
-  const managerId = `runs-bench-${randomUUID().slice(0, 8)}`;
-  const queuePrefix = `runs-bench-${randomUUID().slice(0, 8)}`;
-  const common = {
-    INTERNAL_SERVICE_KEY: requireStackVar('INTERNAL_SERVICE_KEY'),
-    DATABASE_URL: requireStackVar('TEST_DATABASE_URL'),
-    REDIS_URL: requireStackVar('REDIS_URL'),
-    DATA_DIR: dataDir,
-    SANDBOX_TEST_LABEL: 'true',
-    SANDBOX_MANAGER_ID: managerId,
-    WORKER_QUEUE_PREFIX: queuePrefix,
-    API_GATEWAY_URL: `http://127.0.0.1:${ports.gateway}`,
-    WORKER_SERVICE_URL: `http://127.0.0.1:${ports.worker}`,
-    CONTAINER_MANAGER_URL: `http://127.0.0.1:${ports.manager}`,
-    LOG_LEVEL: 'warn',
-  };
-  const services = {
-    'container-manager': spawnService('container-manager', { ...common, PORT: String(ports.manager) }),
-    'worker-service': spawnService('worker-service', { ...common, PORT: String(ports.worker) }),
-    // The sweeper and stall check stay away from the runs the benchmark plays the worker of.
-    'api-gateway': spawnService('api-gateway', { ...common, PORT: String(ports.gateway), RUN_SWEEP_INTERVAL_MS: '3600000', RUN_STALL_AFTER_MS: '3600000' }),
-  };
-  await Promise.all([waitForHealthy(services['container-manager'], 60_000), waitForHealthy(services['worker-service']), waitForHealthy(services['api-gateway'])]);
-  return {
-    services,
-    stop: async () => {
-      const containers = execFileSync('docker', ['ps', '-a', '--format', '{{.Names}}', '--filter', `label=sandbox.manager-id=${managerId}`]).toString().split('\n').filter(Boolean);
-      for (const name of containers) execFileSync('docker', ['rm', '-f', name], { stdio: 'ignore' });
-      await Promise.all(Object.values(services).map((s) => s.stop()));
-      const redis = new Redis(requireStackVar('REDIS_URL'));
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${queuePrefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
-      redis.disconnect();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
 /**
  * Runs' event path against raw PostgreSQL, same run, alternating: a real run's start → its first event
  * at an SSE watcher; the fan-out of live events to 50 SSE watchers; the replay of 10,000 stored events
@@ -133,13 +84,14 @@ async function startStack(): Promise<{ services: Record<ServiceName, ServiceProc
 export const benchmark: Benchmark = {
   name: 'Runs: start → first event, fan-out, replay',
   async run() {
-    const internalKey = requireStackVar('INTERNAL_SERVICE_KEY').split(',')[0].trim();
     const db = new pg.Pool({ connectionString: requireStackVar('TEST_DATABASE_URL'), max: 4 });
     // A user of its own (not the shared development user, whose sessions the end-to-end tests clean up).
     const apiKey = generateApiKey();
     const owner = (await db.query<{ id: string }>(`INSERT INTO users (id, name) VALUES ($1, $2) RETURNING id`, [randomUUID(), `bench-runs-${randomUUID()}`])).rows[0].id;
     await db.query(`INSERT INTO api_keys (id, user_id, name, prefix, key_hash) VALUES ($1, $2, 'bench', $3, $4)`, [randomUUID(), owner, displayPrefix(apiKey), hashApiKey(apiKey)]);
-    const stack = await startStack();
+    // The sweeper and stall check stay away from the runs the benchmark plays the worker of.
+    const stack = await startPlatformProcesses('runs-bench', { services: { 'api-gateway': { RUN_SWEEP_INTERVAL_MS: '3600000', RUN_STALL_AFTER_MS: '3600000' } } });
+    const { internalKey } = stack;
     const gateway = stack.services['api-gateway'];
     const gatewayPid = gateway.child.pid ?? 0;
     const createdRuns: string[] = [];

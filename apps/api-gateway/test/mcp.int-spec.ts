@@ -1,16 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Docker from 'dockerode';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { freePort, removeDataDir, ServiceProcess, spawnService, waitForHealthy } from '@sandbox/testing';
 import { SandboxMcpServer } from '../src/modules/mcp/sandbox-mcp.server';
-import { gql, startGateway, TestGateway } from './support/gateway';
+import { gql, TestGateway } from './support/gateway';
+import { GatewayWithManager, startGatewayWithManager } from './support/real-manager';
 
-const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 const TOOLS = [
   'create_session',
   'list_sessions',
@@ -50,10 +45,8 @@ async function callJson<T = Record<string, unknown>>(client: Client, name: strin
 }
 
 describe(SandboxMcpServer.name, () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'gateway-mcp-'));
-  const managerId = `mcp-${randomUUID().slice(0, 8)}`;
+  let stack: GatewayWithManager;
   let gateway: TestGateway;
-  let manager: ServiceProcess;
   let alice: { key: string; userId: string };
   let bob: { key: string; userId: string };
   let aliceClient: Client;
@@ -61,19 +54,8 @@ describe(SandboxMcpServer.name, () => {
   let sessionId: string;
 
   beforeAll(async () => {
-    const managerPort = await freePort();
-    gateway = await startGateway({ CONTAINER_MANAGER_URL: `http://127.0.0.1:${managerPort}` });
-    manager = spawnService('container-manager', {
-      PORT: String(managerPort),
-      DATA_DIR: dataDir,
-      API_GATEWAY_URL: gateway.url,
-      INTERNAL_SERVICE_KEY: gateway.internalKey,
-      SANDBOX_TEST_LABEL: 'true',
-      SANDBOX_MANAGER_ID: managerId,
-      OUTBOX_BACKOFF_BASE_MS: '100',
-      OUTBOX_POLL_MS: '100',
-    });
-    await waitForHealthy(manager, 60_000);
+    stack = await startGatewayWithManager();
+    gateway = stack.gateway;
     alice = await gateway.newUser();
     bob = await gateway.newUser();
     aliceClient = await connect(gateway, alice.key);
@@ -83,10 +65,7 @@ describe(SandboxMcpServer.name, () => {
   afterAll(async () => {
     await Promise.all([aliceClient?.close(), bobClient?.close()]);
     if (sessionId) await gql(gateway, alice.key, 'mutation($id: ID!) { deleteSession(id: $id) }', { id: sessionId }).catch(() => undefined);
-    await manager?.stop();
-    await gateway?.close();
-    for (const c of await docker.listContainers({ all: true, filters: { label: [`sandbox.manager-id=${managerId}`] } })) await docker.getContainer(c.Id).remove({ force: true });
-    removeDataDir(dataDir);
+    await stack?.close();
   });
 
   it('should initialize and list exactly the documented tools, each described and with sessionId where it acts on a session', async () => {

@@ -1,58 +1,27 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Docker from 'dockerode';
-import { freePort, removeDataDir, ServiceProcess, spawnService, waitForHealthy } from '@sandbox/testing';
+import { randomBytes } from 'node:crypto';
 import { TemplatesResolver } from '../src/modules/templates/templates.resolver';
-import { gql, startGateway, TestGateway } from './support/gateway';
+import { gql, TestGateway } from './support/gateway';
+import { eventually, GatewayWithManager, startGatewayWithManager } from './support/real-manager';
 
-const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 const TEMPLATE = 'query($name: String!) { template(name: $name) { name status sizeBytes buildLog builtIn baseTemplate createdAt } }';
 
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, attempts = 480, delayMs = 250): Promise<T> {
-  let value = await read();
-  for (let i = 0; i < attempts && !done(value); i++) {
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
-    value = await read();
-  }
-  return value;
-}
-
 describe(TemplatesResolver.name, () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'gateway-templates-'));
-  const managerId = `tpl-${randomUUID().slice(0, 8)}`;
+  let stack: GatewayWithManager;
   let gateway: TestGateway;
-  let manager: ServiceProcess;
   let alice: { key: string; userId: string };
   let bob: { key: string; userId: string };
   const sessionIds: string[] = [];
 
   beforeAll(async () => {
-    const managerPort = await freePort();
-    gateway = await startGateway({ CONTAINER_MANAGER_URL: `http://127.0.0.1:${managerPort}` });
-    manager = spawnService('container-manager', {
-      PORT: String(managerPort),
-      DATA_DIR: dataDir,
-      API_GATEWAY_URL: gateway.url,
-      INTERNAL_SERVICE_KEY: gateway.internalKey,
-      SANDBOX_TEST_LABEL: 'true',
-      SANDBOX_MANAGER_ID: managerId,
-      OUTBOX_BACKOFF_BASE_MS: '100',
-      OUTBOX_POLL_MS: '100',
-    });
-    await waitForHealthy(manager, 60_000);
+    stack = await startGatewayWithManager();
+    gateway = stack.gateway;
     alice = await gateway.newUser();
     bob = await gateway.newUser();
   });
 
   afterAll(async () => {
     for (const id of sessionIds) await gql(gateway, alice.key, 'mutation($id: ID!) { deleteSession(id: $id) }', { id }).catch(() => undefined);
-    await manager?.stop();
-    await gateway?.close();
-    for (const c of await docker.listContainers({ all: true, filters: { label: [`sandbox.manager-id=${managerId}`] } })) await docker.getContainer(c.Id).remove({ force: true });
-    for (const image of await docker.listImages({ filters: { label: [`sandbox.manager-id=${managerId}`] } })) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
-    removeDataDir(dataDir);
+    await stack?.close();
   });
 
   it('should list the built-in templates to any authenticated user, and nothing without a key', async () => {

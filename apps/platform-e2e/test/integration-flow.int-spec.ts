@@ -1,11 +1,10 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import pg from 'pg';
-import { freePort, REPO_ROOT, requireStackVar, ServiceProcess, spawnService, waitForHealthy } from '@sandbox/testing';
+import { containersLabelled, PlatformProcesses, REPO_ROOT, requireStackVar, ServiceProcess, startPlatformProcesses } from '@sandbox/testing';
 
 const SCRIPT = join(REPO_ROOT, 'scripts/integration-flow.mjs');
 
@@ -32,78 +31,42 @@ function runFlow(env: Record<string, string>, timeoutMs: number): Promise<Script
   });
 }
 
-/** Names of the containers (running or not) carrying every label given as `key=value`. */
-function containersWith(...labels: string[]): string[] {
-  const args = ['ps', '-a', '--format', '{{.Names}}', ...labels.flatMap((label) => ['--filter', `label=${label}`])];
-  return execFileSync('docker', args).toString().split('\n').filter(Boolean);
-}
-
 /**
  * Tracker issue 7: the seed's integration flow as a script, run against the three services as real
  * processes from dist/ (real PostgreSQL, Redis and Docker), worker REST part and GraphQL part.
  */
 describe('scripts/integration-flow.mjs against the whole platform', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'integration-flow-'));
   const scriptDir = mkdtempSync(join(tmpdir(), 'integration-flow-script-'));
-  const internalKey = `flow-internal-${randomBytes(12).toString('hex')}`;
   const devApiKey = `sk_dev_${randomBytes(24).toString('hex')}`;
-  const managerId = `flow-${randomUUID().slice(0, 8)}`;
-  const queuePrefix = `flow-e2e-${randomUUID().slice(0, 8)}`;
+  let platform: PlatformProcesses;
   let gateway: ServiceProcess;
-  let worker: ServiceProcess;
-  let manager: ServiceProcess;
   let db: pg.Pool;
   let scriptEnv: Record<string, string>;
 
-  const serviceLogs = () => [gateway, worker, manager].map((s) => `--- ${s?.name}\n${s?.output().slice(-3000)}`).join('\n');
-
   beforeAll(async () => {
-    const ports = { gateway: await freePort(), worker: await freePort(), manager: await freePort() };
-    const env = {
-      INTERNAL_SERVICE_KEY: internalKey,
-      DATABASE_URL: requireStackVar('TEST_DATABASE_URL'),
-      REDIS_URL: requireStackVar('REDIS_URL'),
-      DATA_DIR: dataDir,
-      SANDBOX_TEST_LABEL: 'true',
-      SANDBOX_MANAGER_ID: managerId,
-      WORKER_QUEUE_PREFIX: queuePrefix,
-      API_GATEWAY_URL: `http://127.0.0.1:${ports.gateway}`,
-      WORKER_SERVICE_URL: `http://127.0.0.1:${ports.worker}`,
-      CONTAINER_MANAGER_URL: `http://127.0.0.1:${ports.manager}`,
-    };
-    manager = spawnService('container-manager', { ...env, PORT: String(ports.manager), OUTBOX_BACKOFF_BASE_MS: '100', OUTBOX_POLL_MS: '100' });
-    worker = spawnService('worker-service', { ...env, PORT: String(ports.worker) });
-    // The gateway ensures DEV_API_KEY (user `dev`) at boot: the key the script calls GraphQL with.
-    gateway = spawnService('api-gateway', { ...env, PORT: String(ports.gateway), DEV_API_KEY: devApiKey });
-    await Promise.all([waitForHealthy(manager, 60_000), waitForHealthy(worker), waitForHealthy(gateway)]);
+    platform = await startPlatformProcesses('flow', {
+      services: {
+        'container-manager': { OUTBOX_BACKOFF_BASE_MS: '100', OUTBOX_POLL_MS: '100' },
+        // The gateway ensures DEV_API_KEY (user `dev`) at boot: the key the script calls GraphQL with.
+        'api-gateway': { DEV_API_KEY: devApiKey },
+      },
+    });
+    gateway = platform.services['api-gateway'];
     db = new pg.Pool({ connectionString: requireStackVar('TEST_DATABASE_URL'), max: 2 });
     // DATA_DIR points at an empty directory: the script reads nothing from the repository's stack.env.
-    scriptEnv = { WORKER_SERVICE_URL: worker.url, INTERNAL_SERVICE_KEY: internalKey, API_GATEWAY_URL: gateway.url, DEV_API_KEY: devApiKey, DATA_DIR: scriptDir };
+    scriptEnv = { WORKER_SERVICE_URL: platform.services['worker-service'].url, INTERNAL_SERVICE_KEY: platform.internalKey, API_GATEWAY_URL: gateway.url, DEV_API_KEY: devApiKey, DATA_DIR: scriptDir };
   }, 120_000);
 
   afterAll(async () => {
     // Safety net only (the test asserts the script cleaned up): nothing of this manager's may survive the suite.
-    for (const name of containersWith(`sandbox.manager-id=${managerId}`)) execFileSync('docker', ['rm', '-f', name], { stdio: 'ignore' });
-    await Promise.all([gateway?.stop(), worker?.stop(), manager?.stop()]);
+    await platform?.stop();
     await db?.end();
-    const redis = new Redis(requireStackVar('REDIS_URL'), { maxRetriesPerRequest: 2 });
-    try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${queuePrefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
-    } finally {
-      redis.disconnect();
-    }
-    rmSync(dataDir, { recursive: true, force: true });
     rmSync(scriptDir, { recursive: true, force: true });
   });
 
   it('should pass every step, worker REST and GraphQL end to end, and leave no session or container behind', async () => {
     const run = await runFlow(scriptEnv, 240_000);
-    if (run.code !== 0) throw new Error(`integration flow exited ${run.code}\n${run.stdout}\n${run.stderr}\n${serviceLogs()}`);
+    if (run.code !== 0) throw new Error(`integration flow exited ${run.code}\n${run.stdout}\n${run.stderr}\n${platform.output(3000)}`);
     expect(run.stderr).not.toContain('FAILED');
 
     const steps = [
@@ -133,8 +96,8 @@ describe('scripts/integration-flow.mjs against the whole platform', () => {
     expect(sessionId).toBeDefined();
     const { rows } = await db.query('SELECT id FROM sessions WHERE id = $1', [sessionId]);
     expect(rows).toEqual([]);
-    expect(containersWith('sandbox.test=true', `sandbox.session-id=${sessionId}`)).toEqual([]);
-    expect(containersWith(`sandbox.manager-id=${managerId}`)).toEqual([]);
+    expect(containersLabelled('sandbox.test=true', `sandbox.session-id=${sessionId}`)).toEqual([]);
+    expect(containersLabelled(`sandbox.manager-id=${platform.managerId}`)).toEqual([]);
   }, 300_000);
 
   it('should exit 1 naming the failing GraphQL step when the API key is not accepted', async () => {

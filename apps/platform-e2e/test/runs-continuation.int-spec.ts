@@ -20,13 +20,7 @@ describe('runs: a continuation carries the conversation on', () => {
     ]);
     platform = new Platform({ 'worker-service': { LLM_BASE_URL: model.baseUrl, LLM_MODEL: 'scripted', LLM_MAX_RETRIES: '0' } });
     await platform.start();
-    const created = await platform.gql(`mutation { createSession(input: { template: "base" }) { id } }`);
-    sessionId = created.data.createSession.id;
-    for (let i = 0; i < 120; i++) {
-      const res = await platform.gql(`query($id: ID!) { session(id: $id) { status } }`, { id: sessionId });
-      if (res.data.session.status === 'ACTIVE') break;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    sessionId = await platform.activeSession();
   }, 120_000);
 
   afterAll(async () => {

@@ -11,13 +11,7 @@ describe('runs: input, cancel and a lost worker', () => {
 
   beforeAll(async () => {
     await platform.start();
-    const created = await platform.gql(`mutation { createSession(input: { template: "base" }) { id } }`);
-    sessionId = created.data.createSession.id;
-    for (let i = 0; i < 120; i++) {
-      const res = await platform.gql(`query($id: ID!) { session(id: $id) { status } }`, { id: sessionId });
-      if (res.data.session.status === 'ACTIVE') break;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    sessionId = await platform.activeSession();
     const register = (name: string, steps: unknown[]) =>
       platform.gql(`mutation($i: RegisterPipelineInput!) { registerPipeline(input: $i) { name } }`, { i: { name, steps } });
     await register('ask', [
@@ -63,20 +57,7 @@ describe('runs: input, cancel and a lost worker', () => {
 
   it('should cancel mid-exec: CANCELLED at once with one ERROR event, and the command killed', async () => {
     const runId = await startRun('slow');
-    await new Promise<void>((resolve, reject) => {
-      const abort = new AbortController();
-      platform
-        .watch(runId, {
-          signal: abort.signal,
-          onEvent: (m) => {
-            if (m.event.type === 'STEP') {
-              abort.abort();
-              resolve();
-            }
-          },
-        })
-        .catch((error: unknown) => (abort.signal.aborted ? undefined : reject(error as Error)));
-    });
+    await platform.untilEvent(runId, 'STEP');
     // The command is running in the sandbox before the cancel.
     for (let i = 0; i < 40 && !(await platform.exec(sessionId, 'ps -o args | grep -c "^sleep 30"')).stdout.trim().startsWith('1'); i++) await new Promise((r) => setTimeout(r, 250));
     const cancelled = await platform.gql(`mutation($r: ID!) { cancelRun(runId: $r) { status error } }`, { r: runId });
@@ -96,20 +77,7 @@ describe('runs: input, cancel and a lost worker', () => {
 
   it('should finish cleanly after the worker is killed with SIGKILL mid-step and restarted', async () => {
     const runId = await startRun('resumable');
-    await new Promise<void>((resolve, reject) => {
-      const abort = new AbortController();
-      platform
-        .watch(runId, {
-          signal: abort.signal,
-          onEvent: (m) => {
-            if (m.event.type === 'STEP') {
-              abort.abort();
-              resolve();
-            }
-          },
-        })
-        .catch((error: unknown) => (abort.signal.aborted ? undefined : reject(error as Error)));
-    });
+    await platform.untilEvent(runId, 'STEP');
     await platform.restart('worker-service');
     const done = await platform.waitForRun(runId, ['SUCCEEDED', 'FAILED', 'CANCELLED'], 60_000);
     expect(['SUCCEEDED', 'FAILED']).toContain(done.status);

@@ -1,29 +1,16 @@
-import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Docker from 'dockerode';
 import type { Browser, Page } from 'playwright-core';
-import { freePort, removeDataDir, REPO_ROOT, requireStackVar, ServiceProcess, spawnService, waitForHealthy } from '@sandbox/testing';
-import { gql, startGateway, TestGateway } from '../support/gateway';
+import { REPO_ROOT, requireStackVar } from '@sandbox/testing';
+import { gql, TestGateway } from '../support/gateway';
+import { activeSession, GatewayWithManager, startGatewayWithManager } from '../support/real-manager';
 import { launchChromium } from './chromium';
 
-const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 /** Built by `npm run build` (Vite), as the gateway serves it in production. */
 const CONSOLE_DIR = join(REPO_ROOT, 'dist/console');
 /** Screenshots of each step, kept after the run as test artifacts. */
 const ARTIFACTS = join(REPO_ROOT, '.data/test-artifacts/console');
-
-async function activeSession(gateway: TestGateway, key: string): Promise<string> {
-  const created = await gql(gateway, key, 'mutation { createSession(input: { template: "base" }) { id } }');
-  const id = created.data?.createSession.id as string;
-  for (let i = 0; i < 600; i++) {
-    const res = await gql(gateway, key, 'query($id: ID!) { session(id: $id) { status } }', { id });
-    if (res.data?.session?.status === 'ACTIVE') return id;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`session ${id} did not become ACTIVE`);
-}
+const BASE_SESSION = 'mutation { createSession(input: { template: "base" }) { id } }';
 
 /** The terminal panel's rows as drawn by xterm.js's DOM renderer, trailing blanks dropped. */
 async function screenRows(page: Page): Promise<string[]> {
@@ -45,10 +32,8 @@ async function screenLine(page: Page, pattern: RegExp): Promise<string> {
 }
 
 describe('Web console at /console (real Chromium)', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'gateway-console-'));
-  const managerId = `console-${randomUUID().slice(0, 8)}`;
+  let stack: GatewayWithManager;
   let gateway: TestGateway;
-  let manager: ServiceProcess;
   let chromium: { browser: Browser; close(): Promise<void> };
   let alice: { key: string };
   let bob: { key: string };
@@ -57,24 +42,12 @@ describe('Web console at /console (real Chromium)', () => {
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    const managerPort = await freePort();
-    gateway = await startGateway({ CONTAINER_MANAGER_URL: `http://127.0.0.1:${managerPort}`, CONSOLE_DIR });
-    manager = spawnService('container-manager', {
-      PORT: String(managerPort),
-      DATA_DIR: dataDir,
-      API_GATEWAY_URL: gateway.url,
-      INTERNAL_SERVICE_KEY: gateway.internalKey,
-      SANDBOX_TEST_LABEL: 'true',
-      SANDBOX_MANAGER_ID: managerId,
-      // The terminal is a PTY served by the in-sandbox agent.
-      SANDBOX_AGENT_BINARY: requireStackVar('SANDBOX_AGENT_BINARY'),
-      OUTBOX_BACKOFF_BASE_MS: '100',
-      OUTBOX_POLL_MS: '100',
-    });
-    await waitForHealthy(manager, 60_000);
+    // The terminal is a PTY served by the in-sandbox agent.
+    stack = await startGatewayWithManager({ CONSOLE_DIR }, { SANDBOX_AGENT_BINARY: requireStackVar('SANDBOX_AGENT_BINARY') });
+    gateway = stack.gateway;
     alice = await gateway.newUser();
     bob = await gateway.newUser();
-    [aliceSession, bobSession] = await Promise.all([activeSession(gateway, alice.key), activeSession(gateway, bob.key)]);
+    [aliceSession, bobSession] = await Promise.all([activeSession(stack, alice.key, BASE_SESSION), activeSession(stack, bob.key, BASE_SESSION)]);
     // Two checkpoints: notes.txt "one", then "two" (the manager may commit either write on its own first).
     for (const content of ['one', 'two']) {
       await gql(gateway, alice.key, 'mutation($id: ID!, $c: String!) { writeFile(sessionId: $id, path: "notes.txt", content: $c) }', { id: aliceSession, c: `${content}\n` });
@@ -88,10 +61,7 @@ describe('Web console at /console (real Chromium)', () => {
     for (const [key, id] of [[alice?.key, aliceSession], [bob?.key, bobSession]]) {
       if (key && id) await gql(gateway, key, 'mutation($id: ID!) { deleteSession(id: $id) }', { id }).catch(() => undefined);
     }
-    await manager?.stop();
-    await gateway?.close();
-    for (const c of await docker.listContainers({ all: true, filters: { label: [`sandbox.manager-id=${managerId}`] } })) await docker.getContainer(c.Id).remove({ force: true });
-    removeDataDir(dataDir);
+    await stack?.close();
   });
 
   async function openConsole(key: string): Promise<Page> {

@@ -1,28 +1,11 @@
-import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { TerminalErrors } from '@sandbox/contracts';
 import { TerminalSocketErrors } from '../../src/modules/commands/terminal-socket.gateway';
-import { gql } from '../support/gateway';
-import { eventually, GatewayWithManager, startGatewayWithManager } from '../support/real-manager';
+import { upgradeRefusal } from '@sandbox/testing';
+import { gql, wsClient } from '../support/gateway';
+import { activeSession, eventually, GatewayWithManager, startGatewayWithManager } from '../support/real-manager';
 
 type OutputEvent = { stream: string | null; text: string | null; base64: string | null; offset: number; exit: { status: string; exitCode: number | null; signal: string | null } | null };
-
-/** The terminal socket's answer to a refused upgrade: status and JSON message. */
-function refusal(url: string, headers: Record<string, string> = {}): Promise<{ status: number; message: string }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once('open', () => {
-      ws.close();
-      reject(new Error('the upgrade was accepted'));
-    });
-    ws.once('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, message: (JSON.parse(body || '{}') as { message: string }).message }));
-    });
-    ws.once('error', () => undefined);
-  });
-}
 
 /**
  * Background commands and the terminal through GraphQL against the real container-manager:
@@ -33,7 +16,6 @@ describe('commands and terminal (gateway + real container-manager)', () => {
   let stack: GatewayWithManager;
   let alice: string;
   let bob: string;
-  const sessionIds: string[] = [];
   let id: string;
 
   const call = (key: string, query: string, variables?: Record<string, unknown>) => gql(stack.gateway, key, query, variables);
@@ -42,15 +24,11 @@ describe('commands and terminal (gateway + real container-manager)', () => {
     stack = await startGatewayWithManager();
     ({ key: alice } = await stack.gateway.newUser());
     ({ key: bob } = await stack.gateway.newUser());
-    const created = await call(alice, 'mutation { createSession(input: { template: "base" }) { id } }');
-    id = created.data?.createSession.id;
-    sessionIds.push(id);
-    const status = await eventually(() => stack.gateway.statusOf(id), (s) => s === 'ACTIVE' || s === 'ERROR');
-    if (status !== 'ACTIVE') throw new Error(`session ended ${status}; manager log:\n${stack.managerLog().slice(-4000)}`);
+    id = await activeSession(stack, alice, 'mutation { createSession(input: { template: "base" }) { id } }');
   });
 
   afterAll(async () => {
-    await stack?.close(sessionIds);
+    await stack?.close();
   });
 
   it('should stream a command’s output live to a subscription, take its stdin and end with its exit', async () => {
@@ -59,7 +37,7 @@ describe('commands and terminal (gateway + real container-manager)', () => {
     expect(started.data?.startCommand).toMatchObject({ status: 'RUNNING', command: 'echo ready; read x; echo "got=$x"; exit 3' });
     const commandId = started.data?.startCommand.commandId as string;
 
-    const client = createClient({ url: stack.gateway.url.replace(/^http/, 'ws') + '/graphql', webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice}` }, retryAttempts: 0, lazy: true });
+    const client = wsClient(stack.gateway, alice);
     const events: OutputEvent[] = [];
     let sawReady!: () => void;
     const ready = new Promise<void>((resolve) => (sawReady = resolve));
@@ -151,13 +129,13 @@ describe('commands and terminal (gateway + real container-manager)', () => {
     ws.send(Buffer.from('exit 0\n'), { binary: true });
     expect(await closed).toBe(1000);
 
-    expect(await refusal(url)).toEqual({ status: 401, message: TerminalSocketErrors.ticket });
+    expect(await upgradeRefusal(url)).toEqual({ status: 401, body: expect.objectContaining({ message: TerminalSocketErrors.ticket }) });
   });
 
   it('should refuse a forged or missing ticket, another owner’s session and a bad size', async () => {
     const base = stack.gateway.url.replace(/^http/, 'ws');
-    expect(await refusal(`${base}/terminal?ticket=${'A'.repeat(43)}`)).toEqual({ status: 401, message: TerminalSocketErrors.ticket });
-    expect(await refusal(`${base}/terminal`)).toEqual({ status: 401, message: TerminalSocketErrors.ticket });
+    expect(await upgradeRefusal(`${base}/terminal?ticket=${'A'.repeat(43)}`)).toEqual({ status: 401, body: expect.objectContaining({ message: TerminalSocketErrors.ticket }) });
+    expect(await upgradeRefusal(`${base}/terminal`)).toEqual({ status: 401, body: expect.objectContaining({ message: TerminalSocketErrors.ticket }) });
     const foreign = await call(bob, 'mutation($id: ID!) { openTerminal(sessionId: $id) { url } }', { id });
     expect(foreign.errors?.[0]).toMatchObject({ message: `Session ${id} not found`, extensions: { code: 'NOT_FOUND' } });
     const tooWide = await call(alice, 'mutation($id: ID!) { openTerminal(sessionId: $id, cols: 5000) { url } }', { id });
@@ -168,10 +146,9 @@ describe('commands and terminal (gateway + real container-manager)', () => {
   it('should refuse the terminal of a session deleted after its ticket was issued', async () => {
     const created = await call(alice, 'mutation { createSession(input: { template: "base" }) { id } }');
     const other = created.data?.createSession.id as string;
-    sessionIds.push(other);
     await eventually(() => stack.gateway.statusOf(other), (s) => s === 'ACTIVE' || s === 'ERROR');
     const { url } = (await call(alice, 'mutation($id: ID!) { openTerminal(sessionId: $id) { url } }', { id: other })).data?.openTerminal as { url: string };
     expect((await call(alice, 'mutation($id: ID!) { deleteSession(id: $id) }', { id: other })).errors).toBeUndefined();
-    expect(await refusal(url)).toEqual({ status: 404, message: `Session ${other} not found` });
+    expect(await upgradeRefusal(url)).toEqual({ status: 404, body: expect.objectContaining({ message: `Session ${other} not found` }) });
   });
 });

@@ -22,7 +22,7 @@ describe('create flow (gateway + real container-manager)', () => {
 
   afterAll(async () => {
     for (const id of sessionIds) await gql(gateway, key, 'mutation($id: ID!) { deleteSession(id: $id) }', { id }).catch(() => undefined);
-    await platform?.close(sessionIds);
+    await platform?.close();
   });
 
   it('should create a real sandbox, go ACTIVE in PostgreSQL, exec in it and show its checkpoint', async () => {

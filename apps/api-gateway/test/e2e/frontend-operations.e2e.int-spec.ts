@@ -1,7 +1,5 @@
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
-import { gql } from '../support/gateway';
-import { eventually, GatewayWithManager, startGatewayWithManager } from '../support/real-manager';
+import { gql, wsClient } from '../support/gateway';
+import { activeSession, GatewayWithManager, startGatewayWithManager } from '../support/real-manager';
 
 type Event = { type: string; status: string | null; checkpoint: { description: string | null } | null };
 
@@ -14,7 +12,6 @@ type Event = { type: string; status: string | null; checkpoint: { description: s
 describe('frontend operations (gateway + real container-manager)', () => {
   let stack: GatewayWithManager;
   let key: string;
-  const sessionIds: string[] = [];
   let id: string;
 
   const call = (query: string, variables?: Record<string, unknown>) => gql(stack.gateway, key, query, variables);
@@ -22,15 +19,11 @@ describe('frontend operations (gateway + real container-manager)', () => {
   beforeAll(async () => {
     stack = await startGatewayWithManager({}, { GIT_AUTOCOMMIT_DEBOUNCE_MS: '600000', GIT_AUTOCOMMIT_MAX_WAIT_MS: '600000' });
     ({ key } = await stack.gateway.newUser());
-    const created = await call('mutation { createSession { id status } }');
-    id = created.data?.createSession.id;
-    sessionIds.push(id);
-    const status = await eventually(() => stack.gateway.statusOf(id), (s) => s === 'ACTIVE' || s === 'ERROR');
-    if (status !== 'ACTIVE') throw new Error(`session ended ${status}; manager log:\n${stack.managerLog().slice(-4000)}`);
+    id = await activeSession(stack, key);
   });
 
   afterAll(async () => {
-    await stack?.close(sessionIds);
+    await stack?.close();
   });
 
   it('should answer stopSession with STOPPED and startSession with ACTIVE, not the status before', async () => {
@@ -97,7 +90,7 @@ describe('frontend operations (gateway + real container-manager)', () => {
   });
 
   it('should start a subscription with a snapshot, deliver every status change and end with the deletion', async () => {
-    const client = createClient({ url: `${stack.gateway.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${key}` }, retryAttempts: 0, lazy: true });
+    const client = wsClient(stack.gateway, key);
     const events: Event[] = [];
     let snapshot!: () => void;
     const first = new Promise<void>((resolve) => (snapshot = resolve));

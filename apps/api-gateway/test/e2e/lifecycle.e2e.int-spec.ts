@@ -38,7 +38,7 @@ describe('session lifecycle (gateway + real container-manager)', () => {
   afterAll(async () => {
     // Deleted through the API: their workspace filesystems are unmounted with them.
     for (const id of sessionIds) await call('mutation($id: ID!) { deleteSession(id: $id) }', { id }).catch(() => undefined);
-    await stack?.close(sessionIds);
+    await stack?.close();
   });
 
   it('should answer pauseSession with PAUSED and resumeSession with ACTIVE, and resume a paused session that is used', async () => {

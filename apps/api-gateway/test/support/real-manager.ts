@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, removeDataDir, spawnService, waitForHealthy } from '@sandbox/testing';
-import { startGateway, TestGateway } from './gateway';
+import { freePort, removeDataDir, removeManagerContainers, spawnService, waitForHealthy } from '@sandbox/testing';
+import { gql, startGateway, TestGateway } from './gateway';
 
 /** Bounded polling for what the platform does asynchronously (outbox deliveries, container starts). */
 export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, attempts = 240, delayMs = 250): Promise<T> {
@@ -18,8 +19,8 @@ export async function eventually<T>(read: () => Promise<T>, done: (value: T) => 
 export interface GatewayWithManager {
   gateway: TestGateway;
   managerLog(): string;
-  /** Stops the manager, removes the test containers of `sessionIds` and the data dir, closes the gateway. */
-  close(sessionIds: string[]): Promise<void>;
+  /** Stops the manager, removes its containers and template images and its data dir, closes the gateway. */
+  close(): Promise<void>;
 }
 
 /**
@@ -31,6 +32,7 @@ export async function startGatewayWithManager(gatewayEnv: Record<string, string>
   const managerPort = await freePort();
   const gateway = await startGateway({ CONTAINER_MANAGER_URL: `http://127.0.0.1:${managerPort}`, ...gatewayEnv });
   const dataDir = mkdtempSync(join(tmpdir(), 'gateway-e2e-'));
+  const managerId = `gateway-e2e-${randomUUID().slice(0, 8)}`;
   const inherited = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
   const manager = spawnService('container-manager', {
     ...inherited,
@@ -44,24 +46,37 @@ export async function startGatewayWithManager(gatewayEnv: Record<string, string>
     OUTBOX_BACKOFF_BASE_MS: '100',
     OUTBOX_POLL_MS: '100',
     ...managerEnv,
+    // Labels every container and template image of this manager, so that `close` finds them all.
+    SANDBOX_MANAGER_ID: managerId,
   });
-  const close = async (sessionIds: string[]) => {
-    for (const id of sessionIds) {
+  const close = async () => {
+    await manager.stop();
+    removeManagerContainers(managerId);
+    for (const image of new Set(execFileSync('docker', ['images', '-q', '--filter', `label=sandbox.manager-id=${managerId}`]).toString().split('\n').filter(Boolean))) {
       try {
-        execFileSync('docker', ['rm', '-f', `sandbox-session-${id}`], { stdio: 'ignore' });
+        execFileSync('docker', ['rmi', '-f', image], { stdio: 'ignore' });
       } catch {
-        /* already removed */
+        /* shared with another image, or already gone */
       }
     }
-    await manager.stop();
     await gateway.close();
     removeDataDir(dataDir);
   };
   try {
-    await waitForHealthy(manager, 30_000);
+    await waitForHealthy(manager, 60_000);
   } catch (error) {
-    await close([]);
+    await close();
     throw error;
   }
   return { gateway, managerLog: () => manager.output(), close };
+}
+
+/** A new session of the holder of `key`, created by `mutation` (answering `createSession { id }`), once it is ACTIVE. */
+export async function activeSession(stack: GatewayWithManager, key: string, mutation = 'mutation { createSession { id } }'): Promise<string> {
+  const created = await gql<{ createSession?: { id: string } }>(stack.gateway, key, mutation);
+  const id = created.data?.createSession?.id;
+  if (!id) throw new Error(`createSession failed: ${JSON.stringify(created.errors)}`);
+  const status = await eventually(() => stack.gateway.statusOf(id), (s) => s === 'ACTIVE' || s === 'ERROR');
+  if (status !== 'ACTIVE') throw new Error(`session ended ${status}; manager log:\n${stack.managerLog().slice(-4000)}`);
+  return id;
 }

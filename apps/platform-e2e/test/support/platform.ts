@@ -1,11 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
 import { INTERNAL_KEY_HEADER, ManagerRoutes, SandboxSessionList } from '@sandbox/contracts';
-import { freePort, requireStackVar, ServiceName, ServiceProcess, spawnService, waitForHealthy } from '@sandbox/testing';
+import { PlatformProcesses, ServiceName, ServiceProcess, startPlatformProcesses } from '@sandbox/testing';
 
 export interface RunEventMessage {
   id: string | null;
@@ -19,79 +14,49 @@ export interface RunEventMessage {
  */
 export class Platform {
   readonly apiKey = `sk_dev_${randomBytes(24).toString('hex')}`;
-  readonly internalKey = `runs-internal-${randomBytes(12).toString('hex')}`;
-  private readonly dataDir = mkdtempSync(join(tmpdir(), 'runs-e2e-'));
-  private readonly managerId = `runs-${randomUUID().slice(0, 8)}`;
-  private readonly queuePrefix = `runs-e2e-${randomUUID().slice(0, 8)}`;
-  private env: Record<ServiceName, Record<string, string>> = { 'api-gateway': {}, 'worker-service': {}, 'container-manager': {} };
-  services = {} as Record<ServiceName, ServiceProcess>;
+  private processes?: PlatformProcesses;
 
   constructor(private readonly overrides: Partial<Record<ServiceName, Record<string, string>>> = {}) {}
 
   get gateway(): ServiceProcess {
-    return this.services['api-gateway'];
+    return this.started().services['api-gateway'];
   }
 
   async start(): Promise<void> {
-    const ports = { gateway: await freePort(), worker: await freePort(), manager: await freePort() };
-    const common = {
-      INTERNAL_SERVICE_KEY: this.internalKey,
-      DATABASE_URL: requireStackVar('TEST_DATABASE_URL'),
-      REDIS_URL: requireStackVar('REDIS_URL'),
-      DATA_DIR: this.dataDir,
-      SANDBOX_TEST_LABEL: 'true',
-      SANDBOX_MANAGER_ID: this.managerId,
-      WORKER_QUEUE_PREFIX: this.queuePrefix,
-      API_GATEWAY_URL: `http://127.0.0.1:${ports.gateway}`,
-      WORKER_SERVICE_URL: `http://127.0.0.1:${ports.worker}`,
-      CONTAINER_MANAGER_URL: `http://127.0.0.1:${ports.manager}`,
-      LOG_LEVEL: 'info',
-    };
-    this.env = {
-      'container-manager': { ...common, PORT: String(ports.manager), OUTBOX_BACKOFF_BASE_MS: '100', OUTBOX_POLL_MS: '100', ...this.overrides['container-manager'] },
-      'worker-service': { ...common, PORT: String(ports.worker), ...this.overrides['worker-service'] },
-      'api-gateway': { ...common, PORT: String(ports.gateway), DEV_API_KEY: this.apiKey, RUN_EVENT_POLL_MS: '300', ...this.overrides['api-gateway'] },
-    };
-    for (const name of ['container-manager', 'worker-service', 'api-gateway'] as const) this.services[name] = spawnService(name, this.env[name]);
-    await Promise.all([waitForHealthy(this.services['container-manager'], 60_000), waitForHealthy(this.services['worker-service']), waitForHealthy(this.services['api-gateway'])]);
+    this.processes = await startPlatformProcesses('runs-e2e', {
+      common: { LOG_LEVEL: 'info' },
+      services: {
+        'container-manager': { OUTBOX_BACKOFF_BASE_MS: '100', OUTBOX_POLL_MS: '100', ...this.overrides['container-manager'] },
+        'worker-service': { ...this.overrides['worker-service'] },
+        'api-gateway': { DEV_API_KEY: this.apiKey, RUN_EVENT_POLL_MS: '300', ...this.overrides['api-gateway'] },
+      },
+    });
   }
 
-  async restart(name: ServiceName): Promise<void> {
-    await this.services[name].stop('SIGKILL');
-    this.services[name] = spawnService(name, this.env[name]);
-    await waitForHealthy(this.services[name], 60_000);
+  restart(name: ServiceName): Promise<void> {
+    return this.started().restart(name);
   }
 
   /** Everything the three processes printed (for leak checks and failure messages). */
   output(): string {
-    return Object.values(this.services).map((s) => `--- ${s.name}\n${s.output()}`).join('\n');
+    return this.started().output();
   }
 
   async stop(): Promise<void> {
+    if (!this.processes) return;
     // Through the platform, so the manager also unmounts and removes each session's volume. Only the
     // sessions of this platform's own manager: the development key's user is shared by every Platform
     // of a test run, and another file's sessions (and their runs) must outlive this one.
-    if (this.gateway && this.services['container-manager']) {
-      const own = await fetch(`${this.services['container-manager'].url}${ManagerRoutes.sessions}`, { headers: { [INTERNAL_KEY_HEADER]: this.internalKey } })
-        .then(async (res) => ((await res.json()) as SandboxSessionList).sessions.map((session) => session.sessionId))
-        .catch(() => [] as string[]);
-      for (const id of own) await this.gql('mutation($id: ID!) { deleteSession(id: $id) }', { id }).catch(() => undefined);
-    }
-    const containers = execFileSync('docker', ['ps', '-a', '--format', '{{.Names}}', '--filter', `label=sandbox.manager-id=${this.managerId}`]).toString().split('\n').filter(Boolean);
-    for (const name of containers) execFileSync('docker', ['rm', '-f', name], { stdio: 'ignore' });
-    await Promise.all(Object.values(this.services).map((s) => s.stop()));
-    const redis = new Redis(requireStackVar('REDIS_URL'), { maxRetriesPerRequest: 2 });
-    try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.queuePrefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
-    } finally {
-      redis.disconnect();
-    }
-    rmSync(this.dataDir, { recursive: true, force: true });
+    const own = await fetch(`${this.processes.services['container-manager'].url}${ManagerRoutes.sessions}`, { headers: { [INTERNAL_KEY_HEADER]: this.processes.internalKey } })
+      .then(async (res) => ((await res.json()) as SandboxSessionList).sessions.map((session) => session.sessionId))
+      .catch(() => [] as string[]);
+    for (const id of own) await this.gql('mutation($id: ID!) { deleteSession(id: $id) }', { id }).catch(() => undefined);
+    await this.processes.stop();
+  }
+
+  private started(): PlatformProcesses {
+    if (!this.processes) throw new Error('the platform is not started');
+    return this.processes;
   }
 
   // Tests read response fields freely; the assertions check the shape.
@@ -129,6 +94,38 @@ export class Platform {
       }
     }
     return all;
+  }
+
+  /** Resolves once the run's SSE stream delivers an event of `type`, and stops watching it. */
+  untilEvent(runId: string, type: string): Promise<void> {
+    const abort = new AbortController();
+    return new Promise<void>((resolve, reject) => {
+      this.watch(runId, {
+        signal: abort.signal,
+        onEvent: (m) => {
+          if (m.event.type === type) {
+            abort.abort();
+            resolve();
+          }
+        },
+      })
+        .then(() => reject(new Error(`run ${runId} ended without a ${type} event`)))
+        .catch((error: unknown) => (abort.signal.aborted ? undefined : reject(error as Error)));
+    });
+  }
+
+  /** A new session on the `base` template, once it is ACTIVE. */
+  async activeSession(): Promise<string> {
+    const created = await this.gql<{ createSession: { id: string } }>(`mutation { createSession(input: { template: "base" }) { id } }`);
+    if (!created.data) throw new Error(JSON.stringify(created.errors));
+    const id = created.data.createSession.id;
+    let status: string | undefined;
+    for (let i = 0; i < 120 && status !== 'ACTIVE'; i++) {
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, 250));
+      status = (await this.gql<{ session: { status: string } }>(`query($id: ID!) { session(id: $id) { status } }`, { id })).data?.session.status;
+    }
+    if (status !== 'ACTIVE') throw new Error(`session ${id} is ${status}, not ACTIVE\n${this.output().slice(-6000)}`);
+    return id;
   }
 
   /** Polls run(id) until its status is one of `statuses`. */
