@@ -4,20 +4,10 @@ import { join } from 'node:path';
 /**
  * One Jest run for every project. Unit tests are `*.spec.ts`, integration tests against the real
  * Docker engine, PostgreSQL and Redis are `*.int-spec.ts`; both run under `npm test`.
+ * TypeScript is compiled by SWC with the options of swc.options.json (shared with the build and the test ts-runner).
  */
-const swcTransform = [
-  '@swc/jest',
-  {
-    jsc: {
-      target: 'es2023',
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-      keepClassNames: true,
-    },
-    module: { type: 'commonjs' },
-    sourceMaps: 'inline',
-  },
-];
+const swcOptions = JSON.parse(readFileSync(join(import.meta.dirname, 'swc.options.json'), 'utf8')) as Record<string, unknown>;
+const swcTransform = ['@swc/jest', { ...swcOptions, sourceMaps: 'inline' }];
 
 /** The @sandbox/* aliases, from the one place they are written: tsconfig.base.json `paths`. */
 const { paths } = (JSON.parse(readFileSync(join(import.meta.dirname, 'tsconfig.base.json'), 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } }).compilerOptions;

@@ -31,17 +31,16 @@ async function* walk(dir) {
   }
 }
 
+// The SWC options the tests compile with too, from the one place they are written.
+const swc = JSON.parse(await readFile(join(root, 'swc.options.json'), 'utf8'));
 const options = {
+  ...swc,
   jsc: {
-    target: 'es2023',
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-    keepClassNames: true,
+    ...swc.jsc,
     baseUrl: root,
     // The @sandbox/* aliases, from the one place they are written.
     paths: JSON.parse(await readFile(join(root, 'tsconfig.base.json'), 'utf8')).compilerOptions.paths,
   },
-  module: { type: 'commonjs' },
   sourceMaps: true,
 };
 
