@@ -1,4 +1,4 @@
-import { capDiff, isCommitSummary, isNothingToCommit, onlyUnstageableNestedRepos, parseBinaryFiles, parseCommitSummary, parseRawGitlinks, parseStatusV2 } from './git-output';
+import { capDiff, isCommitSummary, isNothingToCommit, onlyUnstageableNestedRepos, parseBinaryFiles, parseCommitSummary, parseStatusV2 } from './git-output';
 
 const HASH = 'a'.repeat(40);
 
@@ -84,12 +84,6 @@ describe('isCommitSummary', () => {
   });
 });
 
-describe('parseRawGitlinks', () => {
-  it('should pick the paths staged as gitlinks, names with newlines included', () => {
-    const raw = [`:000000 100644 ${'0'.repeat(40)} ${HASH} A`, 'file.txt', `:000000 160000 ${'0'.repeat(40)} ${HASH} A`, "nested\nadd 'src/", `:100644 000000 ${HASH} ${'0'.repeat(40)} D`, 'old.txt', ''].join('\0');
-    expect(parseRawGitlinks(raw)).toEqual(["nested\nadd 'src/"]);
-  });
-});
 
 describe('parseCommitSummary', () => {
   const HASH40 = 'a'.repeat(40);

@@ -133,16 +133,3 @@ export function onlyUnstageableNestedRepos(message: string): boolean {
   const errors = message.split('\n').filter((line) => line.startsWith('error:') || line.startsWith('fatal:'));
   return errors.length > 0 && errors.every((line) => /^error: '.*' does not have a commit checked out$/.test(line) || line === 'fatal: adding files failed');
 }
-
-/** `git diff --raw -z`: `:oldmode newmode oldsha newsha status\0path\0`; the paths whose new mode is a gitlink. */
-export function parseRawGitlinks(raw: string): string[] {
-  const records = raw.split('\0');
-  const gitlinks: string[] = [];
-  for (let i = 0; i + 1 < records.length; i += 2) {
-    const header = records[i];
-    if (!header.startsWith(':')) break;
-    const newMode = header.slice(1).split(' ')[1];
-    if (newMode === '160000') gitlinks.push(records[i + 1]);
-  }
-  return gitlinks;
-}

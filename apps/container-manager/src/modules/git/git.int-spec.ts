@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer, request, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -442,6 +442,48 @@ describe(GitService.name, () => {
       // so the markers above would have appeared had our git read any of it.
       execFileSync('git', ['-c', 'safe.directory=*', 'status', '--porcelain'], { cwd: ws, env: { PATH: process.env.PATH, HOME: hostDir, GIT_CONFIG_NOSYSTEM: '1', GIT_CEILING_DIRECTORIES: dirname(ws) }, stdio: 'ignore' });
       expect(existsSync(marker('fsmonitor'))).toBe(true);
+    });
+
+    /** A file name is bytes, not text: `n`, 0xff (never valid UTF-8), `x`. */
+    const notUtf8 = (prefix: string) => Buffer.concat([Buffer.from(prefix), Buffer.from([0xff]), Buffer.from('x')]);
+    const under = (ws: string, name: Buffer, rest = '') => Buffer.concat([Buffer.from(`${ws}/`), name, Buffer.from(rest)]);
+
+    it('should leave out a nested repository whose name is not UTF-8, and run nothing it plants', async () => {
+      const { id, ws } = await newSession();
+      const marker = join(hostDir, `nested-fsmonitor-${id}`);
+      const nested = notUtf8('nested-');
+      for (const dir of ['', '/.git', '/.git/objects', '/.git/refs', '/.git/refs/heads']) mkdirSync(under(ws, nested, dir));
+      const files: [string, string][] = [
+        ['/.git/HEAD', 'ref: refs/heads/main\n'],
+        ['/.git/refs/heads/main', `${'1'.repeat(40)}\n`],
+        ['/.git/config', `[core]\n\tfsmonitor = touch ${marker}\n`],
+        ['/code.js', 'nested\n'],
+      ];
+      for (const [path, content] of files) writeFileSync(under(ws, nested, path), content);
+      execFileSync('chown', ['-R', `${SANDBOX_UID}:${SANDBOX_UID}`, ws]);
+      write(ws, 'src/app.js', 'one\n');
+
+      const first = await checkpoint(id);
+      expect(treeOf(id, first.commitHash)).toEqual(['src/app.js']);
+      // Had the gitlink stayed, this add would run `git status` inside the nested repository.
+      write(ws, 'src/app.js', 'two\n');
+      writeFileSync(under(ws, nested, '/code.js'), 'changed\n');
+      const second = await checkpoint(id);
+      expect(treeOf(id, second.commitHash)).toEqual(['src/app.js']);
+      expect(existsSync(marker)).toBe(false);
+    });
+
+    it('should leave out a file above GIT_CHECKPOINT_MAX_FILE_MB whose name is not UTF-8, and report it', async () => {
+      const { id, ws } = await newSession();
+      const large = notUtf8('model-');
+      const size = 65 * 1024 * 1024; // above the default 64 MiB; sparse, so it takes no room
+      writeFileSync(under(ws, large), '');
+      truncateSync(under(ws, large), size);
+      write(ws, 'notes.txt', 'v1\n');
+
+      const reply = await checkpoint(id);
+      expect(reply.skippedFiles).toEqual([{ path: large.toString('utf8'), size }]);
+      expect(treeOf(id, reply.commitHash)).toEqual(['notes.txt']);
     });
   });
 

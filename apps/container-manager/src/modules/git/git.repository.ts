@@ -1,12 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { GitError, simpleGit, SimpleGit } from 'simple-git';
 import { ManagerConfig } from '../../config/manager-config';
-import { capDiff, isCommitSummary, isNothingToCommit, onlyUnstageableNestedRepos, ParsedStatus, parseBinaryFiles, parseCommitSummary, parseRawGitlinks, parsePathList, parseStatusV2 } from './git-output';
+import { indexGitlinks } from './git-index';
+import { capDiff, isCommitSummary, isNothingToCommit, onlyUnstageableNestedRepos, ParsedStatus, parseBinaryFiles, parseCommitSummary, parsePathList, parseStatusV2 } from './git-output';
 
 /** A session's repository: metadata outside the sandbox's reach, work tree = the (hostile) workspace. */
 export interface RepoLocation {
@@ -82,6 +83,16 @@ export const FIXED_GIT_CONFIG = `[core]
 const execFileAsync = promisify(execFile);
 
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+const EXCLUDE_LITERAL = Buffer.from(':(exclude,top,literal)');
+
+/** A large file as `find` named it: `name` is the file system's bytes, `path` their UTF-8 reading for reports. */
+interface LargeFile extends SkippedFile {
+  name: Buffer;
+}
+
+function nulSeparated(items: Buffer[]): Buffer {
+  return Buffer.concat(items.flatMap((item) => [item, Buffer.alloc(1)]));
+}
 
 /**
  * Every git invocation of the manager. Git runs on the host as the manager's user, so the rules are:
@@ -116,7 +127,7 @@ export class GitRepository {
     await mkdir(this.home, { recursive: true, mode: 0o700 });
     await mkdir(dirname(repo.gitDir), { recursive: true, mode: 0o700 });
     if (!this.isInitialized(repo)) {
-      await this.git(repo, dirname(repo.gitDir), false).raw(['init', '--bare', '--initial-branch=main', repo.gitDir]);
+      await this.git(repo, { cwd: dirname(repo.gitDir), withRepo: false }).raw(['init', '--bare', '--initial-branch=main', repo.gitDir]);
       // The template's sample hooks are inert (hooksPath points elsewhere), but nothing to run is better.
       await rm(join(repo.gitDir, 'hooks'), { recursive: true, force: true });
     }
@@ -133,6 +144,8 @@ export class GitRepository {
    * Stages the whole work tree (honouring .gitignore), leaving out files larger than `maxFileBytes`
    * (0: no limit): they are neither hashed into the history nor kept in the index, so they stay
    * untracked and a restore leaves them alone. Returns whether anything was staged, and what was left out.
+   * Paths reach git only on stdin, NUL-separated and as the bytes the file system holds: a name that
+   * is not UTF-8 is still the file it names, and no number of large files can overflow a command line.
    *
    * Nested repositories (a directory with its own `.git`) are left out entirely. Git would record
    * one as a gitlink, and the next `add` then runs `git status` INSIDE it, with its own (planted)
@@ -140,52 +153,60 @@ export class GitRepository {
    * again before anything else runs; one without a commit cannot even be added and is skipped.
    */
   async stageAll(repo: RepoLocation, maxFileBytes = 0): Promise<{ staged: boolean; skipped: SkippedFile[] }> {
-    const git = this.git(repo);
-    const skipped = await this.filesLargerThan(repo.workTree, maxFileBytes);
-    const excluded = skipped.map((file) => `:(exclude,top,literal)${file.path}`);
+    const large = await this.filesLargerThan(repo.workTree, maxFileBytes);
+    const skipped = large.map(({ path, size }) => ({ path, size }));
+    const pathspecs = [Buffer.from(':(top)'), ...large.map((file) => Buffer.concat([EXCLUDE_LITERAL, file.name]))];
     let output: string;
     try {
-      output = await git.raw(['add', '--all', '--verbose', '--ignore-errors', '--', ':(top)', ...excluded]);
+      output = await this.git(repo, { input: nulSeparated(pathspecs) }).raw(['add', '--all', '--verbose', '--ignore-errors', '--pathspec-from-file=-', '--pathspec-file-nul']);
     } catch (error) {
       if (!(error instanceof GitError && onlyUnstageableNestedRepos(error.message))) throw error;
       output = error.message;
     }
     // A file committed while small and grown since: out of the index too, so no checkpoint claims a stale copy.
-    if (skipped.length > 0) output += await git.raw(['update-index', '--verbose', '--force-remove', '--', ...skipped.map((file) => file.path)]);
+    if (large.length > 0) output += await this.removeFromIndex(repo, large.map((file) => file.name));
     if (output.length === 0) return { staged: false, skipped };
-    // Only entries differing from HEAD can be new gitlinks (none is ever committed). --cached never
-    // looks into the work tree, so this cannot enter a nested repository either.
-    const raw = await git.raw(['diff', '--cached', '--raw', '-z', '--no-renames', '--ignore-submodules=none', '--no-ext-diff', '--no-textconv']);
-    const gitlinks = parseRawGitlinks(raw);
+    // The index as the add left it, read in-process (no git process): every gitlink in it is new,
+    // since none is ever committed, and reading it cannot enter a nested repository.
+    const gitlinks = indexGitlinks(await readFile(join(repo.gitDir, 'index')));
     if (gitlinks.length > 0) {
-      // update-index takes literal paths (not pathspecs), after `--` so none reads as an option.
-      await git.raw(['update-index', '--verbose', '--force-remove', '--', ...gitlinks]);
+      await this.removeFromIndex(repo, gitlinks);
       this.logger.warn(`left ${gitlinks.length} nested repositories out of the checkpoint of ${repo.workTree}`);
     }
     return { staged: true, skipped };
   }
 
+  /** Drops index entries by literal path (bytes, NUL-separated on stdin: never an option, never a pattern). */
+  private removeFromIndex(repo: RepoLocation, paths: Buffer[]): Promise<string> {
+    return this.git(repo, { input: nulSeparated(paths) }).raw(['update-index', '--verbose', '--force-remove', '-z', '--stdin']);
+  }
+
   /**
-   * Regular files above `maxBytes` in the work tree. `find` runs as the manager on a hostile tree, so:
-   * never follows a symlink (-P), never leaves the workspace's filesystem (-xdev), NUL-separated output.
+   * Regular files above `maxBytes` in the work tree, names as raw bytes. `find` runs as the manager on
+   * a hostile tree, so: never follows a symlink (-P), never leaves the workspace's filesystem (-xdev),
+   * never enters a `.git` (git never tracks what is in one), NUL-separated output.
    */
-  private async filesLargerThan(workTree: string, maxBytes: number): Promise<SkippedFile[]> {
+  private async filesLargerThan(workTree: string, maxBytes: number): Promise<LargeFile[]> {
     if (maxBytes <= 0) return [];
-    const { stdout } = await execFileAsync('find', ['-P', '.', '-xdev', '-type', 'f', '-size', `+${maxBytes}c`, '-printf', '%s %P\\0'], {
+    const { stdout } = await execFileAsync('find', ['-P', '.', '-xdev', '-name', '.git', '-prune', '-o', '-type', 'f', '-size', `+${maxBytes}c`, '-printf', '%s %P\\0'], {
       cwd: workTree,
+      encoding: 'buffer',
       timeout: this.timeoutMs,
       killSignal: 'SIGKILL',
       maxBuffer: 16 * 1024 * 1024,
       env: { PATH: this.hostPath, LC_ALL: 'C' },
     });
-    return stdout
-      .split('\0')
-      .filter((line) => line.length > 0)
-      .map((line) => {
-        const space = line.indexOf(' ');
-        return { size: Number(line.slice(0, space)), path: line.slice(space + 1) };
-      })
-      .filter((file) => !file.path.split('/').includes('.git'));
+    const files: LargeFile[] = [];
+    for (let start = 0; start < stdout.length; ) {
+      const end = stdout.indexOf(0, start);
+      const record = stdout.subarray(start, end < 0 ? stdout.length : end);
+      start = end < 0 ? stdout.length : end + 1;
+      const space = record.indexOf(0x20);
+      if (space <= 0) continue;
+      const name = Buffer.from(record.subarray(space + 1));
+      files.push({ name, path: name.toString('utf8'), size: Number(record.toString('latin1', 0, space)) });
+    }
+    return files;
   }
 
   /**
@@ -254,7 +275,8 @@ export class GitRepository {
     return parsePathList(output);
   }
 
-  private git(repo: RepoLocation, cwd = repo.gitDir, withRepo = true): SimpleGit {
+  /** `input`: what git reads on stdin. `withRepo` false: no GIT_DIR/GIT_WORK_TREE (init, run from `cwd`). */
+  private git(repo: RepoLocation, { input, cwd = repo.gitDir, withRepo = true }: { input?: Buffer; cwd?: string; withRepo?: boolean } = {}): SimpleGit {
     const env: Record<string, string> = {
       PATH: this.hostPath,
       HOME: this.home,
@@ -271,6 +293,7 @@ export class GitRepository {
       baseDir: cwd,
       maxConcurrentProcesses: 4,
       timeout: { block: this.timeoutMs },
+      ...(input ? { input: () => input } : {}),
       // Everything but these is dropped from git's environment; `unsafe` is left at its defaults.
       allowEnvironment: ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_CONFIG_NOSYSTEM', 'GIT_ATTR_NOSYSTEM', 'GIT_TERMINAL_PROMPT', 'GIT_NO_REPLACE_OBJECTS', 'GIT_CEILING_DIRECTORIES'],
     }).env(env);
