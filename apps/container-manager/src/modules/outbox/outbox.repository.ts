@@ -23,14 +23,14 @@ interface RawRow {
 /** The outbox table: pending notifications, ordered by id, delivered head-first per session; delivered rows until pruned. */
 @Injectable()
 export class OutboxRepository {
-  private readonly insertStmt: Statement;
-  private readonly dueHeadsStmt: Statement;
-  private readonly nextDueStmt: Statement;
-  private readonly deliveredStmt: Statement;
-  private readonly failedStmt: Statement;
-  private readonly rescheduleStmt: Statement;
-  private readonly pendingCountStmt: Statement;
-  private readonly pruneDeliveredStmt: Statement;
+  private readonly insertStmt: Statement<[sessionId: string, type: string, payload: string, createdAt: string, nextAttemptAt: number, traceparent: string | null]>;
+  private readonly dueHeadsStmt: Statement<[now: number, limit: number], RawRow>;
+  private readonly nextDueStmt: Statement<[], number | null>;
+  private readonly deliveredStmt: Statement<[deliveredAt: string, id: number]>;
+  private readonly failedStmt: Statement<[failedAt: string, error: string, id: number]>;
+  private readonly rescheduleStmt: Statement<[attempts: number, nextAttemptAt: number, error: string, id: number]>;
+  private readonly pendingCountStmt: Statement<[], number>;
+  private readonly pruneDeliveredStmt: Statement<[deliveredBefore: string, limit: number]>;
 
   constructor(private readonly database: DatabaseService) {
     const db = database.db;
@@ -39,11 +39,11 @@ export class OutboxRepository {
         SELECT MIN(id) AS id FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL GROUP BY session_id
       ) h ON h.id = o.id`;
     this.dueHeadsStmt = db.prepare(`${heads} WHERE o.next_attempt_at <= ? ORDER BY o.id LIMIT ?`);
-    this.nextDueStmt = db.prepare(`SELECT MIN(next_attempt_at) FROM (${heads})`).pluck();
+    this.nextDueStmt = db.prepare<[], number | null>(`SELECT MIN(next_attempt_at) FROM (${heads})`).pluck();
     this.deliveredStmt = db.prepare('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?');
     this.failedStmt = db.prepare('UPDATE outbox SET failed_at = ?, attempts = attempts + 1, last_error = ? WHERE id = ?');
     this.rescheduleStmt = db.prepare('UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?');
-    this.pendingCountStmt = db.prepare('SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL').pluck();
+    this.pendingCountStmt = db.prepare<[], number>('SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL').pluck();
     // Delivered rows only (index outbox_delivered); ISO-8601 UTC strings compare in time order.
     this.pruneDeliveredStmt = db.prepare(
       'DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ? ORDER BY delivered_at LIMIT ?)',
@@ -61,7 +61,7 @@ export class OutboxRepository {
 
   /** The oldest pending message of each session, if it is due. */
   dueHeads(now: number, limit: number): OutboxRow[] {
-    return (this.dueHeadsStmt.all(now, limit) as RawRow[]).map((row) => ({
+    return this.dueHeadsStmt.all(now, limit).map((row) => ({
       id: row.id,
       sessionId: row.session_id,
       message: JSON.parse(row.payload) as OutboxMessage,
@@ -72,11 +72,11 @@ export class OutboxRepository {
 
   /** When the next head becomes due (epoch ms), or null when nothing is pending. */
   nextDueAt(): number | null {
-    return (this.nextDueStmt.get() as number | null) ?? null;
+    return this.nextDueStmt.get() ?? null;
   }
 
   pendingCount(): number {
-    return this.pendingCountStmt.get() as number;
+    return this.pendingCountStmt.get() ?? 0;
   }
 
   markDelivered(id: number, now: Date): void {

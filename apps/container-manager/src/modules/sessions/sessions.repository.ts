@@ -59,12 +59,12 @@ export interface NewSession {
 /** The `sessions` table of the manager's SQLite database. */
 @Injectable()
 export class SessionsRepository {
-  private readonly findStmt: Statement;
-  private readonly listStmt: Statement;
-  private readonly listAllStmt: Statement;
-  private readonly insertStmt: Statement;
-  private readonly touchStmt: Statement;
-  private readonly countTemplateStmt: Statement;
+  private readonly findStmt: Statement<[sessionId: string], Row>;
+  private readonly listStmt: Statement<[], Row>;
+  private readonly listAllStmt: Statement<[], Row>;
+  private readonly insertStmt: Statement<[Omit<NewSession, 'overrides' | 'env'> & LifecycleOverrides & { env: string; now: string }]>;
+  private readonly touchStmt: Statement<[lastActivityAt: string, sessionId: string]>;
+  private readonly countTemplateStmt: Statement<[template: string], number>;
 
   constructor(private readonly database: DatabaseService) {
     const db = database.db;
@@ -78,21 +78,21 @@ export class SessionsRepository {
                @idleTimeoutMs, @pausedStopMs, @maxLifetimeMs, NULL, @now, @now)`,
     );
     this.touchStmt = db.prepare('UPDATE sessions SET last_activity_at = ? WHERE session_id = ?');
-    this.countTemplateStmt = db.prepare("SELECT count(*) FROM sessions WHERE template = ? AND status != 'removed'").pluck();
+    this.countTemplateStmt = db.prepare<[template: string], number>("SELECT count(*) FROM sessions WHERE template = ? AND status != 'removed'").pluck();
   }
 
   find(sessionId: string): SessionRecord | null {
-    const row = this.findStmt.get(sessionId) as Row | undefined;
+    const row = this.findStmt.get(sessionId);
     return row ? toRecord(row) : null;
   }
 
   /** Sessions that still exist (not removed). */
   list(): SessionRecord[] {
-    return (this.listStmt.all() as Row[]).map(toRecord);
+    return this.listStmt.all().map(toRecord);
   }
 
   listAll(): SessionRecord[] {
-    return (this.listAllStmt.all() as Row[]).map(toRecord);
+    return this.listAllStmt.all().map(toRecord);
   }
 
   insert(session: NewSession): void {
@@ -106,7 +106,7 @@ export class SessionsRepository {
 
   /** Sessions (not removed) started from a template. */
   countUsingTemplate(template: string): number {
-    return this.countTemplateStmt.get(template) as number;
+    return this.countTemplateStmt.get(template) ?? 0;
   }
 
   touch(sessionId: string, at: Date): void {

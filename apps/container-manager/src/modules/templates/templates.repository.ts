@@ -23,6 +23,9 @@ interface Row {
   updated_at: string;
 }
 
+type NewTemplate = { name: string; status: TemplateStatus; image: string; ownerId: string | null; baseTemplate: string; dockerfile: string };
+type BuiltInTemplate = { name: string; status: TemplateStatus; image: string; sizeBytes: number | null; buildLog: string };
+
 export type TemplatePatch = Partial<Pick<TemplateRecord, 'status' | 'image' | 'sizeBytes' | 'buildLog'>>;
 
 const PATCH_COLUMNS: Record<keyof TemplatePatch, string> = { status: 'status', image: 'image', sizeBytes: 'size_bytes', buildLog: 'build_log' };
@@ -30,12 +33,12 @@ const PATCH_COLUMNS: Record<keyof TemplatePatch, string> = { status: 'status', i
 /** The `templates` table of the manager's SQLite database. */
 @Injectable()
 export class TemplatesRepository {
-  private readonly findStmt: Statement;
-  private readonly listStmt: Statement;
-  private readonly insertStmt: Statement;
-  private readonly upsertBuiltInStmt: Statement;
-  private readonly deleteStmt: Statement;
-  private readonly childStmt: Statement;
+  private readonly findStmt: Statement<[name: string], Row>;
+  private readonly listStmt: Statement<[], Row>;
+  private readonly insertStmt: Statement<[NewTemplate & { now: string }]>;
+  private readonly upsertBuiltInStmt: Statement<[BuiltInTemplate & { now: string }]>;
+  private readonly deleteStmt: Statement<[name: string]>;
+  private readonly childStmt: Statement<[baseTemplate: string], string>;
 
   constructor(private readonly database: DatabaseService) {
     const db = database.db;
@@ -52,24 +55,24 @@ export class TemplatesRepository {
          size_bytes = excluded.size_bytes, build_log = excluded.build_log, updated_at = excluded.updated_at`,
     );
     this.deleteStmt = db.prepare('DELETE FROM templates WHERE name = ?');
-    this.childStmt = db.prepare('SELECT name FROM templates WHERE base_template = ? ORDER BY name LIMIT 1').pluck();
+    this.childStmt = db.prepare<[baseTemplate: string], string>('SELECT name FROM templates WHERE base_template = ? ORDER BY name LIMIT 1').pluck();
   }
 
   find(name: string): TemplateRecord | null {
-    const row = this.findStmt.get(name) as Row | undefined;
+    const row = this.findStmt.get(name);
     return row ? toRecord(row) : null;
   }
 
   list(): TemplateRecord[] {
-    return (this.listStmt.all() as Row[]).map(toRecord);
+    return this.listStmt.all().map(toRecord);
   }
 
   /** Fails (SQLite constraint) when the name is taken. */
-  insert(template: { name: string; status: TemplateStatus; image: string; ownerId: string | null; baseTemplate: string; dockerfile: string }): void {
+  insert(template: NewTemplate): void {
     this.insertStmt.run({ ...template, now: new Date().toISOString() });
   }
 
-  upsertBuiltIn(template: { name: string; status: TemplateStatus; image: string; sizeBytes: number | null; buildLog: string }): void {
+  upsertBuiltIn(template: BuiltInTemplate): void {
     this.upsertBuiltInStmt.run({ ...template, now: new Date().toISOString() });
   }
 
@@ -83,7 +86,7 @@ export class TemplatesRepository {
 
   /** A template built FROM this one, if any. */
   firstChild(name: string): string | null {
-    return (this.childStmt.get(name) as string | undefined) ?? null;
+    return this.childStmt.get(name) ?? null;
   }
 }
 
