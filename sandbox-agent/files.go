@@ -78,6 +78,16 @@ func ancestors(p string) error {
 	return err
 }
 
+// makeDirs creates p and what is missing above it, once its closest existing ancestor is checked,
+// and resolves the result, which must stay inside the workspace.
+func makeDirs(p string) (string, error) {
+	if err := ancestors(p); err != nil {
+		return "", err
+	}
+	os.MkdirAll(p, 0o755) // a failure shows in real, or in what the caller then does there
+	return real(p)
+}
+
 // openedInside checks where an open descriptor really is.
 func openedInside(f *os.File) error {
 	target, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", f.Fd()))
@@ -105,8 +115,13 @@ func toEntry(name string, st os.FileInfo) fileEntry {
 	return fileEntry{Name: name, Type: kind, Size: st.Size(), MtimeMs: float64(st.ModTime().UnixNano()) / 1e6}
 }
 
-func isNoSpace(err error) bool {
-	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+// writeFailed answers a failed create, write or close of a written file: a full disk or quota is
+// said as such (72), anything else is a plain failure.
+func writeFailed(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fail(codeNoSpace, "the workspace is full")
+	}
+	return fail(codeFailed, "cannot write the file")
 }
 
 // file runs every operation but write (which streams its content in; see writeFile).
@@ -119,12 +134,9 @@ func (a *agent) file(h *hostConn, channel uint32, req fileRequest) (interface{},
 	case "read":
 		return readFile(h, channel, p, req.MaxBytes)
 	case "stat":
-		t, err := child(p)
+		t, err := existingChild(p)
 		if err != nil {
 			return nil, err
-		}
-		if _, err := os.Lstat(t); err != nil {
-			return nil, fail(codeNotFound, "no such file or directory")
 		}
 		return entryOf(t)
 	case "list":
@@ -168,11 +180,7 @@ func (a *agent) file(h *hostConn, channel uint32, req fileRequest) (interface{},
 		}
 		return map[string]interface{}{"count": len(entries)}, nil
 	case "mkdir":
-		if err := ancestors(p); err != nil {
-			return nil, err
-		}
-		os.MkdirAll(p, 0o755)
-		r, err := real(p)
+		r, err := makeDirs(p)
 		if err != nil {
 			return nil, err
 		}
@@ -181,12 +189,9 @@ func (a *agent) file(h *hostConn, channel uint32, req fileRequest) (interface{},
 		}
 		return entryOf(r)
 	case "delete":
-		t, err := child(p)
+		t, err := existingChild(p)
 		if err != nil {
 			return nil, err
-		}
-		if _, err := os.Lstat(t); err != nil {
-			return nil, fail(codeNotFound, "no such file or directory")
 		}
 		if !inside(t) || t == workspace {
 			return nil, fail(codeOutside, "cannot delete the workspace")
@@ -196,12 +201,9 @@ func (a *agent) file(h *hostConn, channel uint32, req fileRequest) (interface{},
 		}
 		return struct{}{}, nil
 	case "move":
-		src, err := child(p)
+		src, err := existingChild(p)
 		if err != nil {
 			return nil, err
-		}
-		if _, err := os.Lstat(src); err != nil {
-			return nil, fail(codeNotFound, "no such file or directory")
 		}
 		if src == workspace {
 			return nil, fail(codeOutside, "cannot move the workspace")
@@ -210,12 +212,7 @@ func (a *agent) file(h *hostConn, channel uint32, req fileRequest) (interface{},
 		if err != nil {
 			return nil, err
 		}
-		parent := filepath.Dir(to)
-		if err := ancestors(parent); err != nil {
-			return nil, err
-		}
-		os.MkdirAll(parent, 0o755)
-		rp, err := real(parent)
+		rp, err := makeDirs(filepath.Dir(to))
 		if err != nil {
 			return nil, err
 		}
@@ -242,6 +239,18 @@ func child(p string) (string, error) {
 		return "", err
 	}
 	return filepath.Join(r, filepath.Base(p)), nil
+}
+
+// existingChild is child for an entry that must exist (itself, not what a link there points to).
+func existingChild(p string) (string, error) {
+	t, err := child(p)
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Lstat(t); err != nil {
+		return "", fail(codeNotFound, "no such file or directory")
+	}
+	return t, nil
 }
 
 func readFile(h *hostConn, channel uint32, p string, max int64) (interface{}, error) {
@@ -304,12 +313,8 @@ func writeFile(rel string, data <-chan []byte) (result interface{}, err error) {
 	if p == workspace {
 		return nil, fail(codeIsDir, "is a directory")
 	}
-	parent, base := filepath.Dir(p), filepath.Base(p)
-	if err := ancestors(parent); err != nil {
-		return nil, err
-	}
-	os.MkdirAll(parent, 0o755)
-	rp, err := real(parent)
+	base := filepath.Base(p)
+	rp, err := makeDirs(filepath.Dir(p))
 	if err != nil {
 		return nil, err
 	}
@@ -336,10 +341,7 @@ func writeFile(rel string, data <-chan []byte) (result interface{}, err error) {
 	}
 	fd, err := syscall.Openat(dfd, tmp, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o644)
 	if err != nil {
-		if isNoSpace(err) {
-			return nil, fail(codeNoSpace, "the workspace is full")
-		}
-		return nil, fail(codeFailed, "cannot write the file")
+		return nil, writeFailed(err)
 	}
 	out := os.NewFile(uintptr(fd), tmp)
 	var size int64
@@ -352,10 +354,7 @@ func writeFile(rel string, data <-chan []byte) (result interface{}, err error) {
 		if _, werr := out.Write(chunk); werr != nil {
 			out.Close()
 			syscall.Unlinkat(dfd, tmp)
-			if isNoSpace(werr) {
-				return nil, fail(codeNoSpace, "the workspace is full")
-			}
-			return nil, fail(codeFailed, "cannot write the file")
+			return nil, writeFailed(werr)
 		}
 		size += int64(len(chunk))
 	}
@@ -366,10 +365,7 @@ func writeFile(rel string, data <-chan []byte) (result interface{}, err error) {
 	}
 	if cerr := out.Close(); cerr != nil {
 		syscall.Unlinkat(dfd, tmp)
-		if isNoSpace(cerr) {
-			return nil, fail(codeNoSpace, "the workspace is full")
-		}
-		return nil, fail(codeFailed, "cannot write the file")
+		return nil, writeFailed(cerr)
 	}
 	if err := syscall.Renameat(dfd, tmp, dfd, base); err != nil {
 		syscall.Unlinkat(dfd, tmp)
