@@ -7,3 +7,4 @@ export * from './stack-cleanup';
 export * from './platform-processes';
 export * from './eventually';
 export * from './upgrade-refusal';
+export * from './forwarded-host';
