@@ -1,4 +1,4 @@
-import { capDiff, isCommitSummary, isNothingToCommit, onlyUnstageableNestedRepos, parseBinaryFiles, parseCommitSummary, parseStatusV2 } from './git-output';
+import { capDiff, isCommitSummary, isNothingToCommit, onlyUnstageableNestedRepos, parseBinaryFiles, parseCommitSummary, parseStatusV2, workTreeChangedUnderAdd } from './git-output';
 
 const HASH = 'a'.repeat(40);
 
@@ -101,5 +101,17 @@ describe('parseCommitSummary', () => {
 
   it('should refuse output without a full hash', () => {
     expect(() => parseCommitSummary('[main abc1234] short\n')).toThrow(/unexpected git commit output/);
+  });
+});
+
+describe('workTreeChangedUnderAdd', () => {
+  it('should recognise a path that vanished while git add ran, and nothing else', () => {
+    expect(workTreeChangedUnderAdd("remove 'dir/file'\nfatal: unable to stat 'dir': No such file or directory\n")).toBe(true);
+    expect(workTreeChangedUnderAdd('error: readlink("dir"): No such file or directory\nerror: unable to index file \'dir\'\nfatal: adding files failed\n')).toBe(true);
+    expect(workTreeChangedUnderAdd("error: open(\"a/b\"): Not a directory\nerror: unable to index file 'a/b'\nerror: 'nested/' does not have a commit checked out\nfatal: adding files failed\n")).toBe(true);
+    expect(workTreeChangedUnderAdd("error: 'nested/' does not have a commit checked out\nfatal: adding files failed\n")).toBe(false);
+    expect(workTreeChangedUnderAdd('error: open("big"): Permission denied\nerror: unable to index file \'big\'\nfatal: adding files failed\n')).toBe(false);
+    expect(workTreeChangedUnderAdd("fatal: unable to stat 'x': No such file or directory\nerror: insufficient permission for adding an object to repository database .git/objects\n")).toBe(false);
+    expect(workTreeChangedUnderAdd("add 'No such file or directory'\n")).toBe(false);
   });
 });

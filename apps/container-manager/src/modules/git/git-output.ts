@@ -133,3 +133,16 @@ export function onlyUnstageableNestedRepos(message: string): boolean {
   const errors = message.split('\n').filter((line) => line.startsWith('error:') || line.startsWith('fatal:'));
   return errors.length > 0 && errors.every((line) => /^error: '.*' does not have a commit checked out$/.test(line) || line === 'fatal: adding files failed');
 }
+
+/**
+ * `git add` lost a race with the work tree: a path it had listed was gone (or no longer a directory)
+ * when it came to read it, so it stopped (`unable to stat`) or skipped it (`--ignore-errors`). The
+ * sandbox keeps running during a checkpoint, so this is normal; staging again sees the tree as it is now.
+ */
+export function workTreeChangedUnderAdd(message: string): boolean {
+  const errors = message.split('\n').filter((line) => line.startsWith('error:') || line.startsWith('fatal:'));
+  const vanished = (line: string) => /: (No such file or directory|Not a directory)$/.test(line);
+  const consequence = (line: string) =>
+    /^error: unable to index file '.*'$/.test(line) || /^error: '.*' does not have a commit checked out$/.test(line) || line === 'fatal: adding files failed' || line === 'fatal: updating files failed';
+  return errors.some(vanished) && errors.every((line) => vanished(line) || consequence(line));
+}

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { GitError, simpleGit, SimpleGit } from 'simple-git';
 import { ManagerConfig } from '../../config/manager-config';
 import { indexGitlinks } from './git-index';
-import { capDiff, isCommitSummary, isNothingToCommit, onlyUnstageableNestedRepos, ParsedStatus, parseBinaryFiles, parseCommitSummary, parsePathList, parseStatusV2 } from './git-output';
+import { capDiff, isCommitSummary, isNothingToCommit, onlyUnstageableNestedRepos, ParsedStatus, parseBinaryFiles, parseCommitSummary, parsePathList, parseStatusV2, workTreeChangedUnderAdd } from './git-output';
 
 /** A session's repository: metadata outside the sandbox's reach, work tree = the (hostile) workspace. */
 export interface RepoLocation {
@@ -84,6 +84,8 @@ const execFileAsync = promisify(execFile);
 
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 const EXCLUDE_LITERAL = Buffer.from(':(exclude,top,literal)');
+/** Stagings tried when files vanish while git adds them (a sandbox deleting as fast as it can wins after that: 500). */
+const ADD_ATTEMPTS = 3;
 
 /** A large file as `find` named it: `name` is the file system's bytes, `path` their UTF-8 reading for reports. */
 interface LargeFile extends SkippedFile {
@@ -157,11 +159,17 @@ export class GitRepository {
     const skipped = large.map(({ path, size }) => ({ path, size }));
     const pathspecs = [Buffer.from(':(top)'), ...large.map((file) => Buffer.concat([EXCLUDE_LITERAL, file.name]))];
     let output: string;
-    try {
-      output = await this.git(repo, { input: nulSeparated(pathspecs) }).raw(['add', '--all', '--verbose', '--ignore-errors', '--pathspec-from-file=-', '--pathspec-file-nul']);
-    } catch (error) {
-      if (!(error instanceof GitError && onlyUnstageableNestedRepos(error.message))) throw error;
-      output = error.message;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        output = await this.git(repo, { input: nulSeparated(pathspecs) }).raw(['add', '--all', '--verbose', '--ignore-errors', '--pathspec-from-file=-', '--pathspec-file-nul']);
+        break;
+      } catch (error) {
+        if (!(error instanceof GitError)) throw error;
+        if (workTreeChangedUnderAdd(error.message) && attempt < ADD_ATTEMPTS) continue;
+        if (!onlyUnstageableNestedRepos(error.message)) throw error;
+        output = error.message;
+        break;
+      }
     }
     // A file committed while small and grown since: out of the index too, so no checkpoint claims a stale copy.
     if (large.length > 0) output += await this.removeFromIndex(repo, large.map((file) => file.name));
