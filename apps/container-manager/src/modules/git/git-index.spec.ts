@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { indexGitlinks, UnreadableIndexError } from './git-index';
+import { inspectIndex, UnreadableIndexError } from './git-index';
+
+const indexGitlinks = (index: Buffer) => inspectIndex(index, 0).gitlinks;
 
 /** Index files written by the real git (any version it can write), read back by the parser. */
-describe('indexGitlinks', () => {
+describe('inspectIndex', () => {
   const dir = mkdtempSync(join(tmpdir(), 'git-index-'));
   const env = { PATH: process.env.PATH, HOME: dir, GIT_CONFIG_NOSYSTEM: '1', GIT_DIR: join(dir, 'repo.git'), GIT_WORK_TREE: dir };
   const git = (args: string[], input?: Buffer) => execFileSync('git', args, { env, input, maxBuffer: 64 << 20 });
@@ -68,6 +70,32 @@ describe('indexGitlinks', () => {
     expect(indexGitlinks(indexOf([['100644', Buffer.from('only.txt')]], 2))).toEqual([]);
     git(['read-tree', '--empty']);
     expect(indexGitlinks(readFileSync(join(env.GIT_DIR, 'index')))).toEqual([]);
+  });
+
+  it.each([2, 3, 4])('should list the regular files git recorded above the limit, with their sizes, in a version %i index', (version) => {
+    rmSync(join(env.GIT_DIR, 'index'), { force: true });
+    const sizes: [Buffer, number][] = [
+      [Buffer.from('small.txt'), 1000],
+      [Buffer.from('at-limit.bin'), 3000],
+      [Buffer.from('big.bin'), 3001],
+      [Buffer.from([0x62, 0xff, 0x2e, 0x62]), 9000], // "b", a byte that is not UTF-8, ".b"
+    ];
+    for (const [name, size] of sizes) {
+      const file = Buffer.concat([Buffer.from(`${dir}/`), name]);
+      writeFileSync(file, '');
+      truncateSync(file, size);
+    }
+    // A link's recorded size is its target's length: never a file above the limit.
+    rmSync(join(dir, 'long-link'), { force: true });
+    symlinkSync('x'.repeat(4000), join(dir, 'long-link'));
+    git(['update-index', '--add', '-z', '--stdin'], Buffer.concat([...sizes.map(([name]) => name), Buffer.from('long-link')].map((name) => Buffer.concat([name, Buffer.alloc(1)]))));
+    git(['update-index', '--index-version', String(version)]);
+    const index = readFileSync(join(env.GIT_DIR, 'index'));
+    expect(inspectIndex(index, 3000).largeFiles).toEqual([
+      { name: Buffer.from('big.bin'), size: 3001 },
+      { name: Buffer.from([0x62, 0xff, 0x2e, 0x62]), size: 9000 },
+    ]);
+    expect(inspectIndex(index, 0).largeFiles).toEqual([]);
   });
 
   it('should refuse a split index, whose entries live partly in another file', () => {

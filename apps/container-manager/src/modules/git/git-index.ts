@@ -1,10 +1,10 @@
 /**
- * Reads git's index file (`$GIT_DIR/index`, the staging area) in-process, so the check for nested
- * repositories after each `git add` costs a file read instead of one more git process.
+ * Reads git's index file (`$GIT_DIR/index`, the staging area) in-process, so the checks after each
+ * staging (nested repositories, files above the size limit) cost a file read instead of one more git process.
  *
  * Format (gitformat-index): `DIRC`, version, entry count, then the entries sorted by path, then
  * extensions, then a checksum. Each entry: 40 bytes of stat data whose 7th field (offset 24) is
- * the mode, a 20-byte object id (SHA-1 repositories only: ours never enable SHA-256), 16-bit flags
+ * the mode and 10th (offset 36) the size git read the file at, modulo 2^32; a 20-byte object id (SHA-1 repositories only: ours never enable SHA-256), 16-bit flags
  * (name length in the low 12 bits, "extended" in bit 14: two more flag bytes, version 3+), then the
  * path: versions 2 and 3 NUL-padded to a multiple of 8; version 4 as a prefix-compressed varint + suffix.
  * Paths are raw bytes (a file name need not be UTF-8), and stay bytes here.
@@ -14,11 +14,14 @@ const SIGNATURE = 'DIRC';
 const HEADER_BYTES = 12;
 const CHECKSUM_BYTES = 20;
 const MODE_OFFSET = 24;
+const SIZE_OFFSET = 36;
 const FLAGS_OFFSET = 60;
 const ENTRY_FIXED_BYTES = 62;
 const NAME_MASK = 0xfff;
 const EXTENDED_FLAG = 0x4000;
 const GITLINK_MODE = 0o160000;
+const TYPE_MASK = 0o170000;
+const REGULAR_FILE = 0o100000;
 /** Extensions that mean the entries above are not the whole index (split index) or not all files (sparse index). */
 const INCOMPLETE_EXTENSIONS = new Set(['link', 'sdir']);
 
@@ -29,19 +32,29 @@ export class UnreadableIndexError extends Error {
   }
 }
 
-/** Paths (raw bytes) of the index entries recorded as nested repositories (mode 160000). */
-export function indexGitlinks(index: Buffer): Buffer[] {
+/** Entries a checkpoint must not hold. Paths are raw bytes. */
+export interface IndexFindings {
+  /** Nested repositories (mode 160000). */
+  gitlinks: Buffer[];
+  /** Regular files whose recorded size is above the limit. */
+  largeFiles: { name: Buffer; size: number }[];
+}
+
+/** The gitlinks of the index, and its regular files above `maxFileBytes` (0: no limit). */
+export function inspectIndex(index: Buffer, maxFileBytes: number): IndexFindings {
   if (index.length < HEADER_BYTES + CHECKSUM_BYTES || index.toString('latin1', 0, 4) !== SIGNATURE) throw new UnreadableIndexError('no DIRC header');
   const version = index.readUInt32BE(4);
   if (version < 2 || version > 4) throw new UnreadableIndexError(`version ${version}`);
   const count = index.readUInt32BE(8);
   const end = index.length - CHECKSUM_BYTES;
   const gitlinks: Buffer[] = [];
+  const largeFiles: { name: Buffer; size: number }[] = [];
   let offset = HEADER_BYTES;
   let previous: Buffer = Buffer.alloc(0);
   for (let i = 0; i < count; i++) {
     if (offset + ENTRY_FIXED_BYTES > end) throw new UnreadableIndexError('truncated entry');
     const mode = index.readUInt32BE(offset + MODE_OFFSET);
+    const size = index.readUInt32BE(offset + SIZE_OFFSET);
     const flags = index.readUInt16BE(offset + FLAGS_OFFSET);
     const extended = (flags & EXTENDED_FLAG) !== 0;
     if (extended && version < 3) throw new UnreadableIndexError('extended flags in a version 2 index');
@@ -63,6 +76,7 @@ export function indexGitlinks(index: Buffer): Buffer[] {
       offset += (nameStart - offset + (nameEnd - nameStart) + 8) & ~7;
     }
     if (mode === GITLINK_MODE) gitlinks.push(Buffer.from(name));
+    else if (maxFileBytes > 0 && size > maxFileBytes && (mode & TYPE_MASK) === REGULAR_FILE) largeFiles.push({ name: Buffer.from(name), size });
     previous = name;
   }
   while (offset + 8 <= end) {
@@ -71,7 +85,7 @@ export function indexGitlinks(index: Buffer): Buffer[] {
     offset += 8 + index.readUInt32BE(offset + 4);
   }
   if (offset !== end) throw new UnreadableIndexError('trailing bytes');
-  return gitlinks;
+  return { gitlinks, largeFiles };
 }
 
 /** Git's offset varint (varint.c): 7 bits a byte, most significant first, each continuation adds one. */

@@ -1,4 +1,4 @@
-import { capDiff, isCommitSummary, isNothingToCommit, onlyUnstageableNestedRepos, parseBinaryFiles, parseCommitSummary, parseStatusV2, workTreeChangedUnderAdd } from './git-output';
+import { capDiff, isCommitSummary, isNothingToCommit, parseBinaryFiles, parseChangedPaths, parseCommitSummary, parseStatusV2, workTreeChangedUnderUpdate } from './git-output';
 
 const HASH = 'a'.repeat(40);
 
@@ -65,17 +65,6 @@ describe('isNothingToCommit', () => {
   });
 });
 
-describe('onlyUnstageableNestedRepos', () => {
-  it('should accept nested repositories without a commit as the only errors', () => {
-    expect(onlyUnstageableNestedRepos("add 'a'\nerror: 'sub/' does not have a commit checked out\n")).toBe(true);
-  });
-
-  it('should not hide any other error', () => {
-    expect(onlyUnstageableNestedRepos("error: 'sub/' does not have a commit checked out\nerror: open(\"x\"): Permission denied\n")).toBe(false);
-    expect(onlyUnstageableNestedRepos('')).toBe(false);
-  });
-});
-
 describe('isCommitSummary', () => {
   it('should recognise the summary line of a new commit, whatever its message says', () => {
     expect(isCommitSummary('[main (root-commit) 109d641] -starts with dash\n 4 files changed')).toBe(true);
@@ -104,14 +93,31 @@ describe('parseCommitSummary', () => {
   });
 });
 
-describe('workTreeChangedUnderAdd', () => {
-  it('should recognise a path that vanished while git add ran, and nothing else', () => {
-    expect(workTreeChangedUnderAdd("remove 'dir/file'\nfatal: unable to stat 'dir': No such file or directory\n")).toBe(true);
-    expect(workTreeChangedUnderAdd('error: readlink("dir"): No such file or directory\nerror: unable to index file \'dir\'\nfatal: adding files failed\n')).toBe(true);
-    expect(workTreeChangedUnderAdd("error: open(\"a/b\"): Not a directory\nerror: unable to index file 'a/b'\nerror: 'nested/' does not have a commit checked out\nfatal: adding files failed\n")).toBe(true);
-    expect(workTreeChangedUnderAdd("error: 'nested/' does not have a commit checked out\nfatal: adding files failed\n")).toBe(false);
-    expect(workTreeChangedUnderAdd('error: open("big"): Permission denied\nerror: unable to index file \'big\'\nfatal: adding files failed\n')).toBe(false);
-    expect(workTreeChangedUnderAdd("fatal: unable to stat 'x': No such file or directory\nerror: insufficient permission for adding an object to repository database .git/objects\n")).toBe(false);
-    expect(workTreeChangedUnderAdd("add 'No such file or directory'\n")).toBe(false);
+describe('parseChangedPaths', () => {
+  it('should read every path as raw bytes, an untracked nested repository with its slash, a rename as both paths', () => {
+    const output = Buffer.concat([
+      Buffer.from(' M src/a b.ts\0?? new\nline\0A  staged.txt\0 D gone.txt\0?? nested/\0?? '),
+      Buffer.from([0x6e, 0xff, 0x78, 0]),
+      Buffer.from('R  to.txt\0from.txt\0'),
+    ]);
+    expect(parseChangedPaths(output).map((path) => path.toString('latin1'))).toEqual(['src/a b.ts', 'new\nline', 'staged.txt', 'gone.txt', 'nested/', 'n\xffx', 'to.txt', 'from.txt']);
+    expect(parseChangedPaths(Buffer.alloc(0))).toEqual([]);
+  });
+
+  it('should refuse what is not a status record', () => {
+    expect(() => parseChangedPaths(Buffer.from('# branch.oid abc\0'))).toThrow(/unexpected git status record/);
+  });
+});
+
+describe('workTreeChangedUnderUpdate', () => {
+  it('should recognise a path that vanished or changed kind under update-index, and nothing else', () => {
+    expect(workTreeChangedUnderUpdate('error: open("a/b"): No such file or directory\nfatal: Unable to process path a/b\n')).toBe(true);
+    expect(workTreeChangedUnderUpdate('error: readlink("dir"): Not a directory\nfatal: Unable to process path dir\n')).toBe(true);
+    expect(workTreeChangedUnderUpdate("add 'x'\nerror: 'dir/file' is beyond a symbolic link\nfatal: Unable to process path dir/file\n")).toBe(true);
+    expect(workTreeChangedUnderUpdate('error: sub: is a directory - add files inside instead\nfatal: Unable to process path sub\n')).toBe(true);
+    expect(workTreeChangedUnderUpdate('error: pipe: unsupported file type\nfatal: Unable to process path pipe\n')).toBe(true);
+    expect(workTreeChangedUnderUpdate('error: open("big"): Permission denied\nfatal: Unable to process path big\n')).toBe(false);
+    expect(workTreeChangedUnderUpdate('error: unable to create temporary file: No space left on device\nerror: x: failed to insert into database\nfatal: Unable to process path x\n')).toBe(false);
+    expect(workTreeChangedUnderUpdate("add 'No such file or directory'\n")).toBe(false);
   });
 });

@@ -125,24 +125,49 @@ export function isNothingToCommit(message: string): boolean {
   return /nothing to commit|nothing added to commit|no changes added to commit/.test(message);
 }
 
-/**
- * `add --ignore-errors` exits 1 when a nested repository has no commit (git cannot record it as a
- * gitlink). Everything else was staged; any other error is real.
- */
-export function onlyUnstageableNestedRepos(message: string): boolean {
-  const errors = message.split('\n').filter((line) => line.startsWith('error:') || line.startsWith('fatal:'));
-  return errors.length > 0 && errors.every((line) => /^error: '.*' does not have a commit checked out$/.test(line) || line === 'fatal: adding files failed');
+/** NUL-terminated records of raw bytes (git's `-z` output read without decoding: names need not be UTF-8). */
+export function nulRecords(output: Buffer): Buffer[] {
+  const records: Buffer[] = [];
+  for (let start = 0; start < output.length; ) {
+    const end = output.indexOf(0, start);
+    const stop = end < 0 ? output.length : end;
+    if (stop > start) records.push(output.subarray(start, stop));
+    start = stop + 1;
+  }
+  return records;
 }
 
 /**
- * `git add` lost a race with the work tree: a path it had listed was gone (or no longer a directory)
- * when it came to read it, so it stopped (`unable to stat`) or skipped it (`--ignore-errors`). The
- * sandbox keeps running during a checkpoint, so this is normal; staging again sees the tree as it is now.
+ * The paths `git status --porcelain=v1 -z` names (`XY path`): changed in the index or the work tree,
+ * deleted, or untracked and not ignored; an untracked nested repository as `dir/`. With renames off
+ * there is no second path, but a rename or copy record's original path is read as one all the same.
  */
-export function workTreeChangedUnderAdd(message: string): boolean {
+export function parseChangedPaths(output: Buffer): Buffer[] {
+  const records = nulRecords(output);
+  const paths: Buffer[] = [];
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i];
+    if (record.length < 4 || record[2] !== 0x20) throw new Error(`unexpected git status record: ${JSON.stringify(record.subarray(0, 40).toString('latin1'))}`);
+    paths.push(record.subarray(3));
+    const renamedOrCopied = [record[0], record[1]].some((letter) => letter === 0x52 || letter === 0x43);
+    if (renamedOrCopied && i + 1 < records.length) paths.push(records[++i]);
+  }
+  return paths;
+}
+
+/**
+ * `update-index` lost a race with the work tree: a path it was given changed kind or vanished between
+ * the check before it and git reading it (the sandbox keeps running during a checkpoint). Nothing was
+ * staged (update-index stops at the first such path); staging again from a fresh listing sees the tree
+ * as it is now. Any other error is real (a full disk becomes a 413).
+ */
+export function workTreeChangedUnderUpdate(message: string): boolean {
   const errors = message.split('\n').filter((line) => line.startsWith('error:') || line.startsWith('fatal:'));
-  const vanished = (line: string) => /: (No such file or directory|Not a directory)$/.test(line);
-  const consequence = (line: string) =>
-    /^error: unable to index file '.*'$/.test(line) || /^error: '.*' does not have a commit checked out$/.test(line) || line === 'fatal: adding files failed' || line === 'fatal: updating files failed';
-  return errors.some(vanished) && errors.every((line) => vanished(line) || consequence(line));
+  const cause = (line: string) =>
+    /^error: (open|readlink)\(".*"\): (No such file or directory|Not a directory)$/.test(line) ||
+    /^error: '.*' is beyond a symbolic link$/.test(line) ||
+    /^error: .*: is a directory - add files inside instead$/.test(line) ||
+    /^error: .*: unsupported file type$/.test(line);
+  const consequence = (line: string) => /^fatal: Unable to process path .*$/.test(line);
+  return errors.some(cause) && errors.every((line) => cause(line) || consequence(line));
 }

@@ -225,6 +225,67 @@ describe(GitService.name, () => {
       // A description alone labels the unchanged tree, and stays text.
       expect(await api.commit(id, { description: '-' })).toMatchObject({ status: 201, body: { description: '-', filesChanged: 0 } });
     });
+
+    it('should record the tree git add -A records, whatever kind of change the workspace made', async () => {
+      const { id, ws } = await newSession();
+      const notUtf8Name = Buffer.from([0x6e, 0xff, 0x78]);
+      for (const path of ['keep.sh', 'modified.txt', 'deleted.txt', 'dir-to-file/a', 'dir-to-file/b', 'file-to-dir', 'file-to-link', 'tracked-then-ignored.txt', 'deep/er/x.txt']) write(ws, path, `${path}\n`);
+      symlinkSync('keep.sh', join(ws, 'link-to-file'));
+      const first = await checkpoint(id);
+
+      write(ws, 'modified.txt', 'changed\n');
+      chmodSync(join(ws, 'keep.sh'), 0o755);
+      rmSync(join(ws, 'deleted.txt'));
+      rmSync(join(ws, 'dir-to-file'), { recursive: true });
+      write(ws, 'dir-to-file', 'now a file\n');
+      rmSync(join(ws, 'file-to-dir'));
+      write(ws, 'file-to-dir/inner.txt', 'now a directory\n');
+      rmSync(join(ws, 'file-to-link'));
+      symlinkSync('modified.txt', join(ws, 'file-to-link'));
+      rmSync(join(ws, 'link-to-file'));
+      write(ws, 'link-to-file', 'now a file\n');
+      write(ws, '.gitignore', 'tracked-then-ignored.txt\nignored/\n');
+      write(ws, 'tracked-then-ignored.txt', 'still tracked, so still recorded\n');
+      write(ws, 'ignored/never.txt', 'x');
+      write(ws, 'new/deep/file.txt', 'new\n');
+      writeFileSync(Buffer.concat([Buffer.from(`${ws}/`), notUtf8Name]), 'not UTF-8\n');
+      const second = await checkpoint(id);
+
+      // Control: plain `git add -A` from the first checkpoint's index, on a copy of the same workspace.
+      const copy = join(hostDir, `copy-${id}`);
+      execFileSync('cp', ['-a', ws, copy]);
+      const env = { PATH: process.env.PATH, HOME: hostDir, GIT_CONFIG_NOSYSTEM: '1', GIT_DIR: gitDir(dataDir, id), GIT_WORK_TREE: copy, GIT_INDEX_FILE: join(hostDir, `index-${id}`) };
+      execFileSync('git', ['read-tree', first.commitHash], { env });
+      execFileSync('git', ['add', '-A'], { env });
+      const expected = execFileSync('git', ['write-tree'], { env }).toString().trim();
+      expect(execFileSync('git', ['rev-parse', `${second.commitHash}^{tree}`], { env }).toString().trim()).toBe(expected);
+      expect(treeOf(id, second.commitHash)).toContain('file-to-dir/inner.txt');
+    });
+
+    it('should keep taking checkpoints when a checkpointed file is replaced by a fifo, leaving it out', async () => {
+      const { id, ws } = await newSession();
+      write(ws, 'pipe', 'a file for now\n');
+      write(ws, 'notes.txt', 'v1\n');
+      await checkpoint(id);
+      rmSync(join(ws, 'pipe'));
+      execFileSync('mkfifo', [join(ws, 'pipe')]);
+      write(ws, 'notes.txt', 'v2\n');
+      const second = await checkpoint(id);
+      expect(treeOf(id, second.commitHash)).toEqual(['notes.txt']);
+    });
+
+    it('should take a checkpointed file that grew above GIT_CHECKPOINT_MAX_FILE_MB out of the next checkpoint, and report it', async () => {
+      const { id, ws } = await newSession();
+      write(ws, 'data.bin', 'small at first\n');
+      write(ws, 'notes.txt', 'v1\n');
+      await checkpoint(id);
+      const size = 65 * 1024 * 1024; // above the default 64 MiB; sparse, so it takes no room
+      truncateSync(join(ws, 'data.bin'), size);
+      write(ws, 'notes.txt', 'v2\n');
+      const second = await checkpoint(id);
+      expect(second.skippedFiles).toEqual([{ path: 'data.bin', size }]);
+      expect(treeOf(id, second.commitHash)).toEqual(['notes.txt']);
+    });
   });
 
   describe('auto-commit', () => {
@@ -362,6 +423,10 @@ describe(GitService.name, () => {
       rmSync(join(ws, 'dir'), { recursive: true });
       symlinkSync(markerDir, join(ws, 'dir'));
       expect((await api.restore(id, target.commitHash)).status).toBe(201);
+      // The checkpoint before the restore holds the link itself, and nothing read through it.
+      const before = ((await api.checkpoints(id)).body as CheckpointPage).checkpoints[1];
+      expect(before.description).toBe(`Before restore to ${target.commitHash.slice(0, 12)}`);
+      expect(treeOf(id, before.commitHash)).toEqual(['dir']);
 
       expect(readdirSync(markerDir)).toEqual(['keep']);
       expect(readFileSync(join(markerDir, 'keep'), 'utf8')).toBe('host data\n');

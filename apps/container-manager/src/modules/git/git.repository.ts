@@ -1,13 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, Stats } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { GitError, simpleGit, SimpleGit } from 'simple-git';
 import { ManagerConfig } from '../../config/manager-config';
-import { indexGitlinks } from './git-index';
-import { capDiff, isCommitSummary, isNothingToCommit, onlyUnstageableNestedRepos, ParsedStatus, parseBinaryFiles, parseCommitSummary, parsePathList, parseStatusV2, workTreeChangedUnderAdd } from './git-output';
+import { inspectIndex } from './git-index';
+import { capDiff, isCommitSummary, isNothingToCommit, ParsedStatus, parseBinaryFiles, parseChangedPaths, parseCommitSummary, parsePathList, parseStatusV2, workTreeChangedUnderUpdate } from './git-output';
 
 /** A session's repository: metadata outside the sandbox's reach, work tree = the (hostile) workspace. */
 export interface RepoLocation {
@@ -83,17 +84,36 @@ export const FIXED_GIT_CONFIG = `[core]
 const execFileAsync = promisify(execFile);
 
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
-const EXCLUDE_LITERAL = Buffer.from(':(exclude,top,literal)');
-/** Stagings tried when files vanish while git adds them (a sandbox deleting as fast as it can wins after that: 500). */
-const ADD_ATTEMPTS = 3;
+const SLASH = 0x2f;
+/** Stagings tried when the work tree changes under update-index (a sandbox racing it past that gets a 500). */
+const STAGE_ATTEMPTS = 3;
+/** Paths checked between two turns of the event loop (the checks are synchronous: ~3 µs each). */
+const CHECKS_PER_TURN = 512;
+/** A cap on path listings read as bytes: far above what a workspace's inodes can name. */
+const LISTING_MAX_BYTES = 128 * 1024 * 1024;
 
-/** A large file as `find` named it: `name` is the file system's bytes, `path` their UTF-8 reading for reports. */
-interface LargeFile extends SkippedFile {
+/** A file above the size limit, named by the file system's bytes. */
+interface LargeFile {
   name: Buffer;
+  size: number;
+}
+
+/** What staging does with each changed path. */
+interface StagingPlan {
+  /** Added, updated, or (gone) removed from the index: `update-index --add --remove`. */
+  update: Buffer[];
+  /** Taken out of the index, never read: too large, not a file or link, or beyond a symlink. */
+  drop: Buffer[];
+  large: LargeFile[];
 }
 
 function nulSeparated(items: Buffer[]): Buffer {
   return Buffer.concat(items.flatMap((item) => [item, Buffer.alloc(1)]));
+}
+
+/** A large file as reported: its name read as UTF-8. */
+function toSkipped({ name, size }: LargeFile): SkippedFile {
+  return { path: name.toString('utf8'), size };
 }
 
 /**
@@ -146,75 +166,56 @@ export class GitRepository {
    * Stages the whole work tree (honouring .gitignore), leaving out files larger than `maxFileBytes`
    * (0: no limit): they are neither hashed into the history nor kept in the index, so they stay
    * untracked and a restore leaves them alone. Returns whether anything was staged, and what was left out.
-   * Paths reach git only on stdin, NUL-separated and as the bytes the file system holds: a name that
-   * is not UTF-8 is still the file it names, and no number of large files can overflow a command line.
+   *
+   * Only what changed is read: `git status` lists the changed and untracked paths (one pass over the
+   * tree, as `git add -A` would make), each is checked with one `lstat` (no symlink followed), and
+   * `update-index` stages exactly those. Paths reach git only on stdin, NUL-separated and as the bytes
+   * the file system holds: a name that is not UTF-8 is still the file it names.
    *
    * Nested repositories (a directory with its own `.git`) are left out entirely. Git would record
    * one as a gitlink, and the next `add` then runs `git status` INSIDE it, with its own (planted)
-   * config: fsmonitor, filters... So any gitlink the add just created is dropped from the index
-   * again before anything else runs; one without a commit cannot even be added and is skipped.
+   * config: fsmonitor, filters... No directory is ever handed to update-index, and the index is read
+   * back afterwards: any gitlink in it is dropped before anything else runs.
    */
   async stageAll(repo: RepoLocation, maxFileBytes = 0): Promise<{ staged: boolean; skipped: SkippedFile[] }> {
-    const large = await this.filesLargerThan(repo.workTree, maxFileBytes);
-    const skipped = large.map(({ path, size }) => ({ path, size }));
-    const pathspecs = [Buffer.from(':(top)'), ...large.map((file) => Buffer.concat([EXCLUDE_LITERAL, file.name]))];
-    let output: string;
     for (let attempt = 1; ; attempt++) {
       try {
-        output = await this.git(repo, { input: nulSeparated(pathspecs) }).raw(['add', '--all', '--verbose', '--ignore-errors', '--pathspec-from-file=-', '--pathspec-file-nul']);
-        break;
+        return await this.stageChanges(repo, maxFileBytes);
       } catch (error) {
-        if (!(error instanceof GitError)) throw error;
-        if (workTreeChangedUnderAdd(error.message) && attempt < ADD_ATTEMPTS) continue;
-        if (!onlyUnstageableNestedRepos(error.message)) throw error;
-        output = error.message;
-        break;
+        if (error instanceof GitError && workTreeChangedUnderUpdate(error.message) && attempt < STAGE_ATTEMPTS) continue;
+        throw error;
       }
     }
-    // A file committed while small and grown since: out of the index too, so no checkpoint claims a stale copy.
-    if (large.length > 0) output += await this.removeFromIndex(repo, large.map((file) => file.name));
-    if (output.length === 0) return { staged: false, skipped };
-    // The index as the add left it, read in-process (no git process): every gitlink in it is new,
-    // since none is ever committed, and reading it cannot enter a nested repository.
-    const gitlinks = indexGitlinks(await readFile(join(repo.gitDir, 'index')));
-    if (gitlinks.length > 0) {
-      await this.removeFromIndex(repo, gitlinks);
-      this.logger.warn(`left ${gitlinks.length} nested repositories out of the checkpoint of ${repo.workTree}`);
-    }
-    return { staged: true, skipped };
+  }
+
+  private async stageChanges(repo: RepoLocation, maxFileBytes: number): Promise<{ staged: boolean; skipped: SkippedFile[] }> {
+    const changed = await this.changedPaths(repo);
+    if (changed.length === 0) return { staged: false, skipped: [] };
+    const plan = await planStaging(repo.workTree, changed, maxFileBytes);
+    if (plan.drop.length > 0) await this.removeFromIndex(repo, plan.drop);
+    if (plan.update.length > 0) await this.git(repo, { input: nulSeparated(plan.update) }).raw(['update-index', '--add', '--remove', '--replace', '--verbose', '-z', '--stdin']);
+    // The index as staging left it, read in-process (no git process). Every gitlink in it is new, since
+    // none is ever committed, and reading it cannot enter a nested repository. A file that grew past the
+    // limit between its check and git reading it is in the object store now (inside the quota), but the
+    // index records the size git read, so it is dropped here and no checkpoint holds it.
+    const { gitlinks, largeFiles } = inspectIndex(await readFile(join(repo.gitDir, 'index')), maxFileBytes);
+    if (gitlinks.length + largeFiles.length > 0) await this.removeFromIndex(repo, [...gitlinks, ...largeFiles.map((file) => file.name)]);
+    if (gitlinks.length > 0) this.logger.warn(`left ${gitlinks.length} nested repositories out of the checkpoint of ${repo.workTree}`);
+    return { staged: true, skipped: [...plan.large, ...largeFiles].map(toSkipped) };
+  }
+
+  /**
+   * Paths whose work tree or index state differs from HEAD, and untracked ones, as raw bytes. `status`
+   * refreshes the index the way `add` would, never enters a directory through a symlink, never hashes
+   * into the object store, and runs nothing in a nested repository (none is in the index).
+   */
+  private async changedPaths(repo: RepoLocation): Promise<Buffer[]> {
+    return parseChangedPaths(await this.gitBytes(repo, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignore-submodules=all', '--no-renames']));
   }
 
   /** Drops index entries by literal path (bytes, NUL-separated on stdin: never an option, never a pattern). */
   private removeFromIndex(repo: RepoLocation, paths: Buffer[]): Promise<string> {
     return this.git(repo, { input: nulSeparated(paths) }).raw(['update-index', '--verbose', '--force-remove', '-z', '--stdin']);
-  }
-
-  /**
-   * Regular files above `maxBytes` in the work tree, names as raw bytes. `find` runs as the manager on
-   * a hostile tree, so: never follows a symlink (-P), never leaves the workspace's filesystem (-xdev),
-   * never enters a `.git` (git never tracks what is in one), NUL-separated output.
-   */
-  private async filesLargerThan(workTree: string, maxBytes: number): Promise<LargeFile[]> {
-    if (maxBytes <= 0) return [];
-    const { stdout } = await execFileAsync('find', ['-P', '.', '-xdev', '-name', '.git', '-prune', '-o', '-type', 'f', '-size', `+${maxBytes}c`, '-printf', '%s %P\\0'], {
-      cwd: workTree,
-      encoding: 'buffer',
-      timeout: this.timeoutMs,
-      killSignal: 'SIGKILL',
-      maxBuffer: 16 * 1024 * 1024,
-      env: { PATH: this.hostPath, LC_ALL: 'C' },
-    });
-    const files: LargeFile[] = [];
-    for (let start = 0; start < stdout.length; ) {
-      const end = stdout.indexOf(0, start);
-      const record = stdout.subarray(start, end < 0 ? stdout.length : end);
-      start = end < 0 ? stdout.length : end + 1;
-      const space = record.indexOf(0x20);
-      if (space <= 0) continue;
-      const name = Buffer.from(record.subarray(space + 1));
-      files.push({ name, path: name.toString('utf8'), size: Number(record.toString('latin1', 0, space)) });
-    }
-    return files;
   }
 
   /**
@@ -283,9 +284,25 @@ export class GitRepository {
     return parsePathList(output);
   }
 
-  /** `input`: what git reads on stdin. `withRepo` false: no GIT_DIR/GIT_WORK_TREE (init, run from `cwd`). */
-  private git(repo: RepoLocation, { input, cwd = repo.gitDir, withRepo = true }: { input?: Buffer; cwd?: string; withRepo?: boolean } = {}): SimpleGit {
-    const env: Record<string, string> = {
+  /**
+   * Output as bytes, for commands that print path names (a name need not be UTF-8) and may print
+   * nothing (simple-git waits 50 ms after such a command). Fixed arguments only, same environment.
+   */
+  private async gitBytes(repo: RepoLocation, args: string[]): Promise<Buffer> {
+    const { stdout } = await execFileAsync('git', args, {
+      cwd: repo.gitDir,
+      env: this.environment(repo),
+      encoding: 'buffer',
+      timeout: this.timeoutMs,
+      killSignal: 'SIGKILL',
+      maxBuffer: LISTING_MAX_BYTES,
+    });
+    return stdout;
+  }
+
+  /** The only environment git runs with. `withRepo` false: no GIT_DIR/GIT_WORK_TREE (init, run from elsewhere). */
+  private environment(repo: RepoLocation, withRepo = true): Record<string, string> {
+    return {
       PATH: this.hostPath,
       HOME: this.home,
       XDG_CONFIG_HOME: this.home,
@@ -297,6 +314,10 @@ export class GitRepository {
       GIT_CEILING_DIRECTORIES: dirname(repo.gitDir),
       ...(withRepo ? { GIT_DIR: repo.gitDir, GIT_WORK_TREE: repo.workTree } : {}),
     };
+  }
+
+  /** `input`: what git reads on stdin. `withRepo` false: no GIT_DIR/GIT_WORK_TREE (init, run from `cwd`). */
+  private git(repo: RepoLocation, { input, cwd = repo.gitDir, withRepo = true }: { input?: Buffer; cwd?: string; withRepo?: boolean } = {}): SimpleGit {
     return simpleGit({
       baseDir: cwd,
       maxConcurrentProcesses: 4,
@@ -304,6 +325,67 @@ export class GitRepository {
       ...(input ? { input: () => input } : {}),
       // Everything but these is dropped from git's environment; `unsafe` is left at its defaults.
       allowEnvironment: ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_CONFIG_NOSYSTEM', 'GIT_ATTR_NOSYSTEM', 'GIT_TERMINAL_PROMPT', 'GIT_NO_REPLACE_OBJECTS', 'GIT_CEILING_DIRECTORIES'],
-    }).env(env);
+    }).env(this.environment(repo, withRepo));
   }
+}
+
+/**
+ * Sorts changed paths by one `lstat` each, taken just before git reads them. Synchronous on purpose: a
+ * checkpoint usually checks a handful of paths, where a thread-pool round trip each would cost more than
+ * the calls; long lists yield to the event loop every CHECKS_PER_TURN paths.
+ */
+async function planStaging(workTree: string, paths: Buffer[], maxFileBytes: number): Promise<StagingPlan> {
+  const root = Buffer.from(`${workTree}/`);
+  const lstatOf = (path: Buffer): Stats | undefined => {
+    try {
+      return lstatSync(Buffer.concat([root, path]));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw error;
+    }
+  };
+  const realDirectories = new Map<string, boolean>();
+  const isRealDirectory = (path: Buffer): boolean => {
+    const key = path.toString('latin1');
+    let real = realDirectories.get(key);
+    if (real === undefined) {
+      real = lstatOf(path)?.isDirectory() ?? false;
+      realDirectories.set(key, real);
+    }
+    return real;
+  };
+  // Git refuses a path beyond a symlink; as `add -A` sees it, a tracked file there is gone.
+  const underRealDirectories = (path: Buffer): boolean => {
+    for (let slash = path.indexOf(SLASH); slash > 0; slash = path.indexOf(SLASH, slash + 1)) if (!isRealDirectory(path.subarray(0, slash))) return false;
+    return true;
+  };
+  const plan: StagingPlan = { update: [], drop: [], large: [] };
+  for (let i = 0; i < paths.length; i++) {
+    if (i > 0 && i % CHECKS_PER_TURN === 0) await nextTurn();
+    const path = paths[i];
+    // Status names a directory only for an untracked nested repository: never staged.
+    if (path[path.length - 1] === SLASH) continue;
+    if (!underRealDirectories(path)) {
+      plan.drop.push(path);
+      continue;
+    }
+    const stats = lstatOf(path);
+    if (!stats || stats.isSymbolicLink()) {
+      // Gone: update-index --remove takes it out of the index if it was there.
+      plan.update.push(path);
+    } else if (stats.isFile()) {
+      if (maxFileBytes > 0 && stats.size > maxFileBytes) {
+        // Out of the index too: a file committed while small and grown since gets no stale copy in later checkpoints.
+        plan.drop.push(path);
+        plan.large.push({ name: path, size: stats.size });
+      } else {
+        plan.update.push(path);
+      }
+    } else {
+      // A directory where a file was (its files are listed on their own), a fifo, a socket, a device: never read.
+      plan.drop.push(path);
+    }
+  }
+  return plan;
 }
