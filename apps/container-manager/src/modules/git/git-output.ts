@@ -76,11 +76,6 @@ export function parseBinaryFiles(numstat: string): string[] {
   return binary;
 }
 
-/** NUL-separated path list (`--name-only -z`). */
-export function parsePathList(output: string): string[] {
-  return output.split('\0').filter((record) => record.length > 0);
-}
-
 /**
  * Cuts a diff to at most `maxBytes` of UTF-8, at the end of a line when one fits, so a client never
  * receives half a multi-byte character or half a hunk header.

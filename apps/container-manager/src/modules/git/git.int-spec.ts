@@ -550,6 +550,25 @@ describe(GitService.name, () => {
       expect(reply.skippedFiles).toEqual([{ path: large.toString('utf8'), size }]);
       expect(treeOf(id, reply.commitHash)).toEqual(['notes.txt']);
     });
+
+    it('should give files a restore writes under names that are not UTF-8 back to the sandbox user', async () => {
+      const { id, ws } = await newSession();
+      const dir = notUtf8('dir-');
+      const inDir = Buffer.concat([under(ws, dir, '/'), notUtf8('file-')]);
+      const top = under(ws, notUtf8('top-'));
+      mkdirSync(under(ws, dir));
+      writeFileSync(inDir, 'v1\n');
+      writeFileSync(top, 'v1\n');
+      execFileSync('chown', ['-R', `${SANDBOX_UID}:${SANDBOX_UID}`, ws]);
+      const target = await checkpoint(id);
+      rmSync(under(ws, dir), { recursive: true });
+      writeFileSync(top, 'v2\n');
+
+      expect((await api.restore(id, target.commitHash)).status).toBe(201);
+      expect(readFileSync(inDir, 'utf8')).toBe('v1\n');
+      expect(readFileSync(top, 'utf8')).toBe('v1\n');
+      for (const path of [under(ws, dir), inDir, top]) expect(lstatSync(path).uid).toBe(SANDBOX_UID);
+    });
   });
 
   describe('gateway delivery', () => {

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { GitError, simpleGit, SimpleGit } from 'simple-git';
 import { ManagerConfig } from '../../config/manager-config';
 import { inspectIndex } from './git-index';
-import { capDiff, isCommitSummary, isNothingToCommit, ParsedStatus, parseBinaryFiles, parseChangedPaths, parseCommitSummary, parsePathList, parseStatusV2, workTreeChangedUnderUpdate } from './git-output';
+import { capDiff, isCommitSummary, isNothingToCommit, nulRecords, ParsedStatus, parseBinaryFiles, parseChangedPaths, parseCommitSummary, parseStatusV2, workTreeChangedUnderUpdate } from './git-output';
 
 /** A session's repository: metadata outside the sandbox's reach, work tree = the (hostile) workspace. */
 export interface RepoLocation {
@@ -278,10 +278,9 @@ export class GitRepository {
     await this.git(repo).raw(['read-tree', '-u', '--reset', commit]);
   }
 
-  /** Paths that exist in `to` and differ from `from` (added, modified, type-changed). */
-  async writtenPaths(repo: RepoLocation, from: string | null, to: string): Promise<string[]> {
-    const output = await this.git(repo).raw(['diff-tree', '-r', '-z', '--no-renames', '--name-only', '--diff-filter=d', from ?? EMPTY_TREE, to]);
-    return parsePathList(output);
+  /** Paths that exist in `to` and differ from `from` (added, modified, type-changed), as raw bytes. */
+  async writtenPaths(repo: RepoLocation, from: string | null, to: string): Promise<Buffer[]> {
+    return nulRecords(await this.gitBytes(repo, ['diff-tree', '-r', '-z', '--no-renames', '--name-only', '--diff-filter=d', from ?? EMPTY_TREE, to]));
   }
 
   /**

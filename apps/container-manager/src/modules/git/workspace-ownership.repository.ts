@@ -1,6 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { lchown, lstat } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+
+const SLASH = 0x2f;
+const DOT = Buffer.from('.');
+const DOT_DOT = Buffer.from('..');
 
 /**
  * Gives files the manager wrote into a workspace back to the sandbox user. Git runs as the
@@ -18,19 +21,23 @@ export class WorkspaceOwnershipRepository {
     return { uid: stats.uid, gid: stats.gid };
   }
 
-  /** `lchown`s each path and every directory between it and the workspace root. */
-  async giveBack(workTree: string, relativePaths: string[], owner: { uid: number; gid: number }): Promise<number> {
+  /**
+   * `lchown`s each path and every directory between it and the workspace root. Paths are the bytes
+   * git names them by (a name need not be UTF-8), relative, `/`-separated.
+   */
+  async giveBack(workTree: string, relativePaths: Buffer[], owner: { uid: number; gid: number }): Promise<number> {
+    const root = Buffer.from(`${workTree}/`);
     const done = new Set<string>();
     let changed = 0;
     for (const relative of relativePaths) {
-      const parts = relative.split('/').filter((part) => part.length > 0 && part !== '.' && part !== '..');
-      if (parts.length === 0 || parts.join('/') !== relative) continue;
-      let current = workTree;
+      const ends = componentEnds(relative);
+      if (!ends) continue;
       let safe = true;
-      for (let depth = 0; depth < parts.length && safe; depth++) {
-        current = join(current, parts[depth]);
-        if (done.has(current)) continue;
-        const isLeaf = depth === parts.length - 1;
+      for (let depth = 0; depth < ends.length && safe; depth++) {
+        const current = Buffer.concat([root, relative.subarray(0, ends[depth])]);
+        const key = current.toString('latin1');
+        if (done.has(key)) continue;
+        const isLeaf = depth === ends.length - 1;
         const stats = await lstat(current).catch(() => null);
         if (!stats) {
           safe = false;
@@ -38,7 +45,7 @@ export class WorkspaceOwnershipRepository {
         }
         if (!isLeaf && !stats.isDirectory()) {
           // A symlink (or anything else) where a directory should be: do not go through it.
-          this.logger.warn(`not changing owner below ${relative.split('/').slice(0, depth + 1).join(sep)}: not a directory`);
+          this.logger.warn(`not changing owner below ${current.subarray(root.length).toString('utf8')}: not a directory`);
           safe = false;
           break;
         }
@@ -46,9 +53,23 @@ export class WorkspaceOwnershipRepository {
           await lchown(current, owner.uid, owner.gid);
           changed++;
         }
-        done.add(current);
+        done.add(key);
       }
     }
     return changed;
   }
+}
+
+/** Where each component of a relative path ends; null unless the path is plain (no empty, `.` or `..` component). */
+function componentEnds(relative: Buffer): number[] | null {
+  const ends: number[] = [];
+  for (let start = 0; start <= relative.length; ) {
+    const slash = relative.indexOf(SLASH, start);
+    const end = slash < 0 ? relative.length : slash;
+    const part = relative.subarray(start, end);
+    if (part.length === 0 || part.equals(DOT) || part.equals(DOT_DOT)) return null;
+    ends.push(end);
+    start = end + 1;
+  }
+  return ends;
 }
