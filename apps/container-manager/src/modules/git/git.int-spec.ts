@@ -286,6 +286,22 @@ describe(GitService.name, () => {
       expect(second.skippedFiles).toEqual([{ path: 'data.bin', size }]);
       expect(treeOf(id, second.commitHash)).toEqual(['notes.txt']);
     });
+
+    it('should answer "nothing to commit" when a repository created on first use sees only a file above the limit and a nested repository', async () => {
+      const { id, ws } = await newSession();
+      // A session that predates its repository: the first checkpoint creates it, with no index yet.
+      rmSync(gitDir(dataDir, id), { recursive: true });
+      writeFileSync(join(ws, 'model.bin'), '');
+      truncateSync(join(ws, 'model.bin'), 65 * 1024 * 1024);
+      write(ws, 'nested/.git/HEAD', 'ref: refs/heads/main\n');
+      mkdirSync(join(ws, 'nested/.git/objects'), { recursive: true });
+      mkdirSync(join(ws, 'nested/.git/refs/heads'), { recursive: true });
+      expect(await api.commit(id)).toEqual({ status: 200, body: { committed: false } });
+      write(ws, 'notes.txt', 'v1\n');
+      const first = await checkpoint(id);
+      expect(first.skippedFiles).toEqual([{ path: 'model.bin', size: 65 * 1024 * 1024 }]);
+      expect(treeOf(id, first.commitHash)).toEqual(['notes.txt']);
+    });
   });
 
   describe('auto-commit', () => {

@@ -192,13 +192,20 @@ export class GitRepository {
     const changed = await this.changedPaths(repo);
     if (changed.length === 0) return { staged: false, skipped: [] };
     const plan = await planStaging(repo.workTree, changed, maxFileBytes);
+    if (plan.drop.length + plan.update.length === 0) return { staged: false, skipped: [] };
     if (plan.drop.length > 0) await this.removeFromIndex(repo, plan.drop);
     if (plan.update.length > 0) await this.git(repo, { input: nulSeparated(plan.update) }).raw(['update-index', '--add', '--remove', '--replace', '--verbose', '-z', '--stdin']);
     // The index as staging left it, read in-process (no git process). Every gitlink in it is new, since
     // none is ever committed, and reading it cannot enter a nested repository. A file that grew past the
     // limit between its check and git reading it is in the object store now (inside the quota), but the
     // index records the size git read, so it is dropped here and no checkpoint holds it.
-    const { gitlinks, largeFiles } = inspectIndex(await readFile(join(repo.gitDir, 'index')), maxFileBytes);
+    const index = await readFile(join(repo.gitDir, 'index')).catch((error: NodeJS.ErrnoException) => {
+      // Never written: only drops were asked of a repository that had no index yet.
+      if (error.code === 'ENOENT') return null;
+      throw error;
+    });
+    if (!index) return { staged: false, skipped: plan.large.map(toSkipped) };
+    const { gitlinks, largeFiles } = inspectIndex(index, maxFileBytes);
     if (gitlinks.length + largeFiles.length > 0) await this.removeFromIndex(repo, [...gitlinks, ...largeFiles.map((file) => file.name)]);
     if (gitlinks.length > 0) this.logger.warn(`left ${gitlinks.length} nested repositories out of the checkpoint of ${repo.workTree}`);
     return { staged: true, skipped: [...plan.large, ...largeFiles].map(toSkipped) };
