@@ -34,6 +34,8 @@ describe(ManagerEnvironment.name, () => {
     ['OUTBOX_PRUNE_INTERVAL_MS', 'often'],
     // setInterval would silently turn a delay above 2^31-1 into 1 ms.
     ['OUTBOX_PRUNE_INTERVAL_MS', '2147483648'],
+    ['BWRAP_BINARY', 'bwrap'],
+    ['BWRAP_BINARY', '/usr/bin/bw rap'],
   ])('should refuse to boot naming %s when it is %s', (variable, value) => {
     const attempt = () => validateEnvironment(ManagerEnvironment, { ...valid, [variable]: value });
     expect(attempt).toThrow(InvalidEnvironmentError);

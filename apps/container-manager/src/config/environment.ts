@@ -44,6 +44,14 @@ export class ManagerEnvironment extends BaseEnvironment {
   @IsString({ message: 'PATH must be a list of directories' })
   PATH = '/usr/bin:/bin';
 
+  /**
+   * bubblewrap (Debian package `bubblewrap`): every git process runs in a mount namespace holding only
+   * /usr and the session's volume (docs/git-checkpoints.md). Startup fails if it cannot run.
+   */
+  @IsString({ message: 'BWRAP_BINARY must be a path' })
+  @Matches(/^\/\S*$/, { message: 'BWRAP_BINARY must be an absolute path' })
+  BWRAP_BINARY = '/usr/bin/bwrap';
+
   @IsString({ message: 'PREVIEW_DOMAIN must be a domain name' })
   @Matches(/^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, { message: 'PREVIEW_DOMAIN must be a lower-case domain name' })
   PREVIEW_DOMAIN = 'preview.localhost';

@@ -10,6 +10,8 @@ export class ManagerConfig {
   readonly dataDir: string;
   /** Search path of the host commands the manager runs (git, find). */
   readonly hostPath: string;
+  /** bubblewrap, which confines every git process to the session's volume. */
+  readonly bwrapBinary: string;
   /** Accepted internal service keys (several while keys rotate). */
   readonly internalKeys: string[];
   readonly previewDomain: string;
@@ -68,6 +70,7 @@ export class ManagerConfig {
     const get = <K extends keyof ManagerEnvironment>(key: K): ManagerEnvironment[K] => config.get(key, { infer: true });
     this.dataDir = get('DATA_DIR');
     this.hostPath = get('PATH');
+    this.bwrapBinary = get('BWRAP_BINARY');
     this.internalKeys = parseInternalKeys(get('INTERNAL_SERVICE_KEY'));
     this.previewDomain = get('PREVIEW_DOMAIN');
     this.previewPublicPort = get('PREVIEW_PUBLIC_PORT') || get('PORT');

@@ -5,7 +5,7 @@ import { createServer, request, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { CheckpointNotification, CheckpointPage, GitCheckpoint, GitDiff, GitStatus, ManagerRoutes } from '@sandbox/contracts';
+import { CheckpointNotification, CheckpointPage, ExecResult, GitCheckpoint, GitDiff, GitStatus, ManagerRoutes } from '@sandbox/contracts';
 import { RunningApp, startTestApp } from '@sandbox/testing';
 import { gitDir, workspaceDir } from '../../common/paths';
 import { AppModule } from '../../app.module';
@@ -523,6 +523,42 @@ describe(GitService.name, () => {
       // so the markers above would have appeared had our git read any of it.
       execFileSync('git', ['-c', 'safe.directory=*', 'status', '--porcelain'], { cwd: ws, env: { PATH: process.env.PATH, HOME: hostDir, GIT_CONFIG_NOSYSTEM: '1', GIT_CEILING_DIRECTORIES: dirname(ws) }, stdio: 'ignore' });
       expect(existsSync(marker('fsmonitor'))).toBe(true);
+    });
+
+    it('should never record a host file a running sandbox swaps in through a symlink during checkpoints, status and diffs', async () => {
+      const { id, ws } = await newSession();
+      const secret = `host secret ${randomUUID()}\n`;
+      // Many host files behind the link, each the size of the sandbox's own file of the same name:
+      // every staged path is one more chance for git to open the host's copy.
+      const raceDir = join(hostDir, `secret-dir-${id}`);
+      mkdirSync(raceDir);
+      for (let i = 0; i < 100; i++) writeFileSync(join(raceDir, `f${i}`), secret);
+      write(ws, 'notes.txt', 'v1\n');
+      const first = await checkpoint(id);
+      // In the sandbox: `d` flips between a real directory holding f0..f99 and a link to the host directory.
+      const swap = [
+        'const fs = require("fs"); process.chdir("/workspace"); fs.mkdirSync("real");',
+        `for (let i = 0; i < 100; i++) fs.writeFileSync("real/f" + i, "x".repeat(${Buffer.byteLength(secret)}));`,
+        `fs.symlinkSync("${raceDir}", "link"); const end = Date.now() + 120000;`,
+        'while (Date.now() < end) for (let i = 0; i < 1000; i++) { fs.renameSync("real", "d"); fs.renameSync("d", "real"); fs.renameSync("link", "d"); fs.renameSync("d", "link"); }',
+      ].join(' ');
+      write(ws, '.swap.js', swap);
+      const started = await call(app.port, ManagerRoutes.exec(id), 'POST', { command: 'nohup node /workspace/.swap.js >/dev/null 2>&1 & echo $!' });
+      expect(started.status).toBe(200);
+      const pid = (started.body as ExecResult).stdout.trim();
+      const replies: number[] = [];
+      try {
+        for (let i = 0; i < 50; i++) {
+          replies.push((await api.commit(id)).status, (await api.status(id)).status, (await api.diff(id, first.commitHash)).status);
+        }
+      } finally {
+        await call(app.port, ManagerRoutes.exec(id), 'POST', { command: `kill ${pid}` });
+      }
+      // A checkpoint racing the sandbox past its retries may fail (500); none may read the host.
+      expect(replies.filter((status) => status !== 500)).toEqual(expect.arrayContaining([201, 200]));
+      const objects = execFileSync('git', [`--git-dir=${gitDir(dataDir, id)}`, 'cat-file', '--batch-all-objects', '--batch'], { env: { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: '1', HOME: hostDir }, maxBuffer: 256 << 20 });
+      expect(objects.includes('x'.repeat(Buffer.byteLength(secret)))).toBe(true);
+      expect(objects.includes(secret)).toBe(false);
     });
 
     /** A file name is bytes, not text: `n`, 0xff (never valid UTF-8), `x`. */

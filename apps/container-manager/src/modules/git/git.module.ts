@@ -4,6 +4,7 @@ import { AutoCommitScheduler } from './auto-commit.scheduler';
 import { CheckpointsRepository } from './checkpoints.repository';
 import { GitController } from './git.controller';
 import { GitRepository } from './git.repository';
+import { GitRunner } from './git-runner';
 import { GitService } from './git.service';
 import { WorkspaceOwnershipRepository } from './workspace-ownership.repository';
 
@@ -16,7 +17,7 @@ export { GIT_MIGRATIONS } from './git.migrations';
 @Module({
   imports: [SessionsModule],
   controllers: [GitController],
-  providers: [GitRepository, CheckpointsRepository, WorkspaceOwnershipRepository, GitService, AutoCommitScheduler],
+  providers: [GitRunner, GitRepository, CheckpointsRepository, WorkspaceOwnershipRepository, GitService, AutoCommitScheduler],
   exports: [GitService],
 })
 export class GitModule {}

@@ -1,20 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { execFile } from 'node:child_process';
 import { existsSync, lstatSync, Stats } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { promisify } from 'node:util';
-import { GitError, simpleGit, SimpleGit } from 'simple-git';
-import { ManagerConfig } from '../../config/manager-config';
 import { inspectIndex } from './git-index';
 import { capDiff, isCommitSummary, isNothingToCommit, nulRecords, ParsedStatus, parseBinaryFiles, parseChangedPaths, parseCommitSummary, parseStatusV2, workTreeChangedUnderUpdate } from './git-output';
+import { GitCommandError, GitRunner, RepoLocation } from './git-runner';
 
-/** A session's repository: metadata outside the sandbox's reach, work tree = the (hostile) workspace. */
-export interface RepoLocation {
-  gitDir: string;
-  workTree: string;
-}
+export type { RepoLocation } from './git-runner';
 
 /** A file left out of a checkpoint because it is larger than the configured limit. */
 export interface SkippedFile {
@@ -81,16 +74,12 @@ export const FIXED_GIT_CONFIG = `[core]
 \tdefaultBranch = main
 `;
 
-const execFileAsync = promisify(execFile);
-
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 const SLASH = 0x2f;
 /** Stagings tried when the work tree changes under update-index (a sandbox racing it past that gets a 500). */
 const STAGE_ATTEMPTS = 3;
 /** Paths checked between two turns of the event loop (the checks are synchronous: ~3 µs each). */
 const CHECKS_PER_TURN = 512;
-/** A cap on path listings read as bytes: far above what a workspace's inodes can name. */
-const LISTING_MAX_BYTES = 128 * 1024 * 1024;
 
 /** A file above the size limit, named by the file system's bytes. */
 interface LargeFile {
@@ -117,24 +106,15 @@ function toSkipped({ name, size }: LargeFile): SkippedFile {
 }
 
 /**
- * Every git invocation of the manager. Git runs on the host as the manager's user, so the rules are:
- * explicit GIT_DIR/GIT_WORK_TREE (never discovery, so a planted `.git` is just a directory), a fixed
- * config (above), no system/global config, an empty HOME, no hooks, and simple-git's unsafe-argument
- * checks left on. Only commands that print are used on the hot path: simple-git waits 50 ms extra
- * after a silent one.
+ * Every git operation of the manager on a session's repository. Git runs as the manager's user
+ * (root), each process through GitRunner: confined to the session's volume, with explicit
+ * GIT_DIR/GIT_WORK_TREE and the fixed config above. No path is ever put on git's command line.
  */
 @Injectable()
 export class GitRepository {
   private readonly logger = new Logger(GitRepository.name);
-  private readonly home: string;
-  private readonly timeoutMs: number;
-  private readonly hostPath: string;
 
-  constructor(config: ManagerConfig) {
-    this.home = join(config.dataDir, 'git', '.home');
-    this.timeoutMs = config.gitCommandTimeoutMs;
-    this.hostPath = config.hostPath;
-  }
+  constructor(private readonly runner: GitRunner) {}
 
   isInitialized(repo: RepoLocation): boolean {
     return existsSync(join(repo.gitDir, 'HEAD'));
@@ -146,10 +126,9 @@ export class GitRepository {
 
   /** Creates the repository (idempotent) and (re)writes its fixed config. */
   async init(repo: RepoLocation): Promise<void> {
-    await mkdir(this.home, { recursive: true, mode: 0o700 });
     await mkdir(dirname(repo.gitDir), { recursive: true, mode: 0o700 });
     if (!this.isInitialized(repo)) {
-      await this.git(repo, { cwd: dirname(repo.gitDir), withRepo: false }).raw(['init', '--bare', '--initial-branch=main', repo.gitDir]);
+      await this.runner.run(repo, ['init', '--quiet', '--bare', '--initial-branch=main', repo.gitDir], { cwd: dirname(repo.gitDir), withRepo: false });
       // The template's sample hooks are inert (hooksPath points elsewhere), but nothing to run is better.
       await rm(join(repo.gitDir, 'hooks'), { recursive: true, force: true });
     }
@@ -182,7 +161,7 @@ export class GitRepository {
       try {
         return await this.stageChanges(repo, maxFileBytes);
       } catch (error) {
-        if (error instanceof GitError && workTreeChangedUnderUpdate(error.message) && attempt < STAGE_ATTEMPTS) continue;
+        if (error instanceof GitCommandError && workTreeChangedUnderUpdate(error.stderr) && attempt < STAGE_ATTEMPTS) continue;
         throw error;
       }
     }
@@ -194,7 +173,7 @@ export class GitRepository {
     const plan = await planStaging(repo.workTree, changed, maxFileBytes);
     if (plan.drop.length + plan.update.length === 0) return { staged: false, skipped: [] };
     if (plan.drop.length > 0) await this.removeFromIndex(repo, plan.drop);
-    if (plan.update.length > 0) await this.git(repo, { input: nulSeparated(plan.update) }).raw(['update-index', '--add', '--remove', '--replace', '--verbose', '-z', '--stdin']);
+    if (plan.update.length > 0) await this.runner.run(repo, ['update-index', '--add', '--remove', '--replace', '-z', '--stdin'], { input: nulSeparated(plan.update) });
     // The index as staging left it, read in-process (no git process). Every gitlink in it is new, since
     // none is ever committed, and reading it cannot enter a nested repository. A file that grew past the
     // limit between its check and git reading it is in the object store now (inside the quota), but the
@@ -217,12 +196,12 @@ export class GitRepository {
    * into the object store, and runs nothing in a nested repository (none is in the index).
    */
   private async changedPaths(repo: RepoLocation): Promise<Buffer[]> {
-    return parseChangedPaths(await this.gitBytes(repo, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignore-submodules=all', '--no-renames']));
+    return parseChangedPaths((await this.runner.run(repo, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignore-submodules=all', '--no-renames'])).stdout);
   }
 
   /** Drops index entries by literal path (bytes, NUL-separated on stdin: never an option, never a pattern). */
-  private removeFromIndex(repo: RepoLocation, paths: Buffer[]): Promise<string> {
-    return this.git(repo, { input: nulSeparated(paths) }).raw(['update-index', '--verbose', '--force-remove', '-z', '--stdin']);
+  private async removeFromIndex(repo: RepoLocation, paths: Buffer[]): Promise<void> {
+    await this.runner.run(repo, ['update-index', '--force-remove', '-z', '--stdin'], { input: nulSeparated(paths) });
   }
 
   /**
@@ -230,50 +209,49 @@ export class GitRepository {
    * element (`--message=...`), so a leading `-` or `--upload-pack=` in it is text, not an option.
    */
   async commit(repo: RepoLocation, message: string, allowEmpty = false): Promise<CommitResult | null> {
-    const git = this.git(repo);
     let output: string;
     try {
       // Full hashes in the summary (core.abbrev=40): the commit's own output says all a checkpoint records.
-      output = await git.raw(['-c', 'core.abbrev=40', 'commit', '--no-verify', '--no-gpg-sign', '--cleanup=verbatim', `--message=${message}`, ...(allowEmpty ? ['--allow-empty'] : [])]);
+      output = (await this.runner.run(repo, ['-c', 'core.abbrev=40', 'commit', '--no-verify', '--no-gpg-sign', '--cleanup=verbatim', `--message=${message}`, ...(allowEmpty ? ['--allow-empty'] : [])])).stdout.toString('utf8');
     } catch (error) {
-      if (error instanceof GitError && isNothingToCommit(error.message)) return null;
+      // "Nothing to commit" exits 1, saying so on stdout.
+      if (error instanceof GitCommandError && isNothingToCommit(`${error.stdout.toString('utf8')}\n${error.stderr}`)) return null;
       throw error;
     }
-    // "Nothing to commit" exits 1 with only stdout, which simple-git does not treat as an error.
-    if (!isCommitSummary(output)) {
-      if (isNothingToCommit(output)) return null;
-      throw new Error(`unexpected git commit output: ${output.slice(0, 200)}`);
-    }
+    if (!isCommitSummary(output)) throw new Error(`unexpected git commit output: ${output.slice(0, 200)}`);
     const { commitHash, filesChanged } = parseCommitSummary(output);
     return { commitHash, filesChanged };
   }
 
-  /** The latest commit, null before the first one (rev-parse prints an error then, so no silent wait). */
+  /** The latest commit, null before the first one. */
   async head(repo: RepoLocation): Promise<string | null> {
     try {
-      const hash = (await this.git(repo).raw(['rev-parse', '--verify', 'HEAD^{commit}'])).trim();
+      const hash = (await this.runner.run(repo, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'])).stdout.toString('utf8').trim();
       return /^[0-9a-f]{40}$/.test(hash) ? hash : null;
     } catch {
       return null;
     }
   }
 
-  /** Work tree vs index vs HEAD, untracked files listed one by one (one command, always prints). */
+  /** Work tree vs index vs HEAD, untracked files listed one by one (one command). */
   async status(repo: RepoLocation): Promise<ParsedStatus> {
-    return parseStatusV2(await this.git(repo).raw(['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--ignore-submodules=all']));
+    return parseStatusV2((await this.runner.run(repo, ['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--ignore-submodules=all'])).stdout.toString('utf8'));
   }
 
   /**
    * Unified diff between two commits, or between `from` and the current work tree (`to` null; the
    * caller stages first so new files show). Textconv and external diff drivers are off by flag as
-   * well as by config; binary files are listed from numstat.
+   * well as by config; binary files are listed from numstat. Git is stopped once the patch passes
+   * `maxBytes`, so a huge diff is never held whole.
    */
   async diff(repo: RepoLocation, from: string, to: string | null, maxBytes: number): Promise<DiffResult> {
-    const git = this.git(repo);
     const range = to === null ? ['--cached', from] : [from, to];
     const common = ['--no-color', '--no-ext-diff', '--no-textconv', '--no-renames', '--ignore-submodules=all'];
-    const [patch, numstat] = await Promise.all([git.raw(['diff', ...common, ...range]), git.raw(['diff', ...common, '--numstat', '-z', ...range])]);
-    return { ...capDiff(patch, maxBytes), binaryFiles: parseBinaryFiles(numstat) };
+    const [patch, numstat] = await Promise.all([
+      this.runner.run(repo, ['diff', ...common, ...range], { maxBytes: maxBytes + 1, truncate: true }),
+      this.runner.run(repo, ['diff', ...common, '--numstat', '-z', ...range]),
+    ]);
+    return { ...capDiff(patch.stdout.toString('utf8'), maxBytes), binaryFiles: parseBinaryFiles(numstat.stdout.toString('utf8')) };
   }
 
   /**
@@ -282,56 +260,12 @@ export class GitRepository {
    * planted symlinked directory is replaced by a real one, never followed.
    */
   async checkoutTree(repo: RepoLocation, commit: string): Promise<void> {
-    await this.git(repo).raw(['read-tree', '-u', '--reset', commit]);
+    await this.runner.run(repo, ['read-tree', '-u', '--reset', commit]);
   }
 
   /** Paths that exist in `to` and differ from `from` (added, modified, type-changed), as raw bytes. */
   async writtenPaths(repo: RepoLocation, from: string | null, to: string): Promise<Buffer[]> {
-    return nulRecords(await this.gitBytes(repo, ['diff-tree', '-r', '-z', '--no-renames', '--name-only', '--diff-filter=d', from ?? EMPTY_TREE, to]));
-  }
-
-  /**
-   * Output as bytes, for commands that print path names (a name need not be UTF-8) and may print
-   * nothing (simple-git waits 50 ms after such a command). Fixed arguments only, same environment.
-   */
-  private async gitBytes(repo: RepoLocation, args: string[]): Promise<Buffer> {
-    const { stdout } = await execFileAsync('git', args, {
-      cwd: repo.gitDir,
-      env: this.environment(repo),
-      encoding: 'buffer',
-      timeout: this.timeoutMs,
-      killSignal: 'SIGKILL',
-      maxBuffer: LISTING_MAX_BYTES,
-    });
-    return stdout;
-  }
-
-  /** The only environment git runs with. `withRepo` false: no GIT_DIR/GIT_WORK_TREE (init, run from elsewhere). */
-  private environment(repo: RepoLocation, withRepo = true): Record<string, string> {
-    return {
-      PATH: this.hostPath,
-      HOME: this.home,
-      XDG_CONFIG_HOME: this.home,
-      LC_ALL: 'C',
-      GIT_CONFIG_NOSYSTEM: '1',
-      GIT_ATTR_NOSYSTEM: '1',
-      GIT_TERMINAL_PROMPT: '0',
-      GIT_NO_REPLACE_OBJECTS: '1',
-      GIT_CEILING_DIRECTORIES: dirname(repo.gitDir),
-      ...(withRepo ? { GIT_DIR: repo.gitDir, GIT_WORK_TREE: repo.workTree } : {}),
-    };
-  }
-
-  /** `input`: what git reads on stdin. `withRepo` false: no GIT_DIR/GIT_WORK_TREE (init, run from `cwd`). */
-  private git(repo: RepoLocation, { input, cwd = repo.gitDir, withRepo = true }: { input?: Buffer; cwd?: string; withRepo?: boolean } = {}): SimpleGit {
-    return simpleGit({
-      baseDir: cwd,
-      maxConcurrentProcesses: 4,
-      timeout: { block: this.timeoutMs },
-      ...(input ? { input: () => input } : {}),
-      // Everything but these is dropped from git's environment; `unsafe` is left at its defaults.
-      allowEnvironment: ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_CONFIG_NOSYSTEM', 'GIT_ATTR_NOSYSTEM', 'GIT_TERMINAL_PROMPT', 'GIT_NO_REPLACE_OBJECTS', 'GIT_CEILING_DIRECTORIES'],
-    }).env(this.environment(repo, withRepo));
+    return nulRecords((await this.runner.run(repo, ['diff-tree', '-r', '-z', '--no-renames', '--name-only', '--diff-filter=d', from ?? EMPTY_TREE, to])).stdout);
   }
 }
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { CheckpointPage, CommitRequest, GitCheckpoint, GitDiff, GitStatus } from '@sandbox/contracts';
 import { DomainException } from '@sandbox/shared';
 import { KeyedMutex } from '../../common/keyed-mutex';
-import { gitDir, workspaceDir } from '../../common/paths';
+import { gitDir, volumeDir, workspaceDir } from '../../common/paths';
 import { DatabaseService } from '../../database/database.service';
 import { OutboxService } from '../outbox/outbox.service';
 import { SessionsService } from '../sessions/sessions.service';
@@ -177,7 +177,7 @@ export class GitService {
   }
 
   private locate(sessionId: string): RepoLocation {
-    return { gitDir: gitDir(this.config.dataDir, sessionId), workTree: workspaceDir(this.config.dataDir, sessionId) };
+    return { volume: volumeDir(this.config.dataDir, sessionId), gitDir: gitDir(this.config.dataDir, sessionId), workTree: workspaceDir(this.config.dataDir, sessionId) };
   }
 
   /** 404 for an unknown or deleted session (the sessions module's rule). */
