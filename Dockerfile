@@ -20,9 +20,10 @@ FROM ${NODE_IMAGE}
 ARG APP
 ARG PORT
 RUN test -n "$PORT" || { echo "build argument PORT is required" >&2; exit 1; }
-# The container manager runs git on the host side of the workspaces.
+# The container manager runs git on the host side of the workspaces, each process confined by
+# bubblewrap to the session's volume (it needs CAP_SYS_ADMIN: docker-compose.dev.yml).
 RUN if [ "$APP" = container-manager ]; then \
-      apt-get update && apt-get install -y --no-install-recommends git ca-certificates && rm -rf /var/lib/apt/lists/*; \
+      apt-get update && apt-get install -y --no-install-recommends git bubblewrap ca-certificates && rm -rf /var/lib/apt/lists/*; \
     fi
 ENV APP=${APP} NODE_ENV=production HOST=0.0.0.0 PORT=${PORT}
 WORKDIR /app

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
 # Brings up the local infrastructure the services and tests need, all on loopback:
-#   Docker engine, the `sandbox-net` bridge network (+ host firewall rules),
+#   Docker engine, the `sandbox-net` bridge network (+ host firewall rules), git and bubblewrap,
 #   PostgreSQL (127.0.0.1:54329), Redis (127.0.0.1:63799), the sandbox images, the sandbox agent,
 #   Chromium (browser tests),
 #   and writes $DATA_DIR/stack.env (KEY=VALUE, mode 600) for the TS side and tests.
@@ -33,6 +33,8 @@ SANDBOX_NETWORK="${SANDBOX_NETWORK:-sandbox-net}"
 source "$INFRA/lib.sh"
 # shellcheck source=engine.sh
 source "$INFRA/engine.sh"
+# shellcheck source=git.sh
+source "$INFRA/git.sh"
 # shellcheck source=network.sh
 source "$INFRA/network.sh"
 # shellcheck source=firewall.sh
@@ -55,6 +57,7 @@ source "$INFRA/env-file.sh"
 engine_up       # -> DOCKER_API_VERSION (only when the client cannot negotiate)
 network_up      # -> SANDBOX_SUBNET
 firewall_up
+git_up          # -> BWRAP_BINARY (git runs confined by bubblewrap)
 postgres_up     # -> DATABASE_URL, TEST_DATABASE_URL, STACK_PG
 redis_up        # -> REDIS_URL, STACK_REDIS
 secrets_up      # -> INTERNAL_SERVICE_KEY, DEV_API_KEY
