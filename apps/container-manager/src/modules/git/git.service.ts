@@ -10,6 +10,8 @@ import { SessionsService } from '../sessions/sessions.service';
 import { CheckpointsRepository } from './checkpoints.repository';
 import { ManagerConfig } from '../../config/manager-config';
 import { SessionErrors } from '../sessions/sessions.exception';
+import { workTreeChangedUnderUpdate } from './git-output';
+import { GitCommandError } from './git-runner';
 import { GitRepository, RepoLocation, SkippedFile } from './git.repository';
 import { WorkspaceOwnershipRepository } from './workspace-ownership.repository';
 
@@ -99,16 +101,16 @@ export class GitService {
     const target = this.requireCheckpoint(sessionId, commitHash);
     return this.serializer.run(sessionId, async () => {
       const repo = await this.open(sessionId);
-      await this.commitLocked(sessionId, repo, { description: `Before restore to ${commitHash.slice(0, 12)}` });
-      const before = await this.git.head(repo);
-      // Frozen: no process in the sandbox can swap a directory for a symlink while git writes.
-      const written = await this.sessions.withSandboxFrozen(sessionId, async () => {
+      // Frozen from the checkpoint before to the one after: no process in the sandbox can swap a
+      // directory for a symlink while git writes, nor keep the tree changing under either checkpoint.
+      const { written, recorded } = await this.sessions.withSandboxFrozen(sessionId, async () => {
+        await this.commitLocked(sessionId, repo, { description: `Before restore to ${commitHash.slice(0, 12)}` });
+        const before = await this.git.head(repo);
         await this.git.checkoutTree(repo, target.commitHash);
         const paths = await this.git.writtenPaths(repo, before, target.commitHash);
         await this.ownership.giveBack(repo.workTree, paths, await this.ownership.ownerOf(repo.workTree));
-        return paths;
+        return { written: paths, recorded: await this.commitLocked(sessionId, repo, { description: `Restored checkpoint ${commitHash}` }, true) };
       });
-      const recorded = await this.commitLocked(sessionId, repo, { description: `Restored checkpoint ${commitHash}` }, true);
       if (!recorded) throw new Error(`restore of ${commitHash} produced no commit`);
       this.logger.log(`session ${sessionId}: restored ${commitHash} (${written.length} paths written)`);
       return recorded;
@@ -152,8 +154,19 @@ export class GitService {
     return skipped.length > 0 ? { ...checkpoint, skippedFiles: skipped } : checkpoint;
   }
 
-  private stage(sessionId: string, repo: RepoLocation): Promise<{ staged: boolean; skipped: SkippedFile[] }> {
-    return this.diskFullAs413(sessionId, () => this.git.stageAll(repo, this.config.checkpointMaxFileBytes));
+  /**
+   * A running sandbox that keeps changing its tree past every staging attempt gets a 409 for this
+   * checkpoint (the next one starts afresh), not a 500: nothing is wrong with the platform.
+   */
+  private async stage(sessionId: string, repo: RepoLocation): Promise<{ staged: boolean; skipped: SkippedFile[] }> {
+    try {
+      return await this.diskFullAs413(sessionId, () => this.git.stageAll(repo, this.config.checkpointMaxFileBytes));
+    } catch (error) {
+      if (error instanceof GitCommandError && workTreeChangedUnderUpdate(error.stderr)) {
+        throw DomainException.conflict(`The workspace of session ${sessionId} kept changing while the checkpoint was taken; try again`);
+      }
+      throw error;
+    }
   }
 
   /** History shares the session's filesystem with the workspace: when it is full, git says so and the caller gets a 413. */
