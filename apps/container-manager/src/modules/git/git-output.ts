@@ -60,7 +60,7 @@ function fieldsAfter(record: string, count: number): string {
   return record.slice(index);
 }
 
-/** v2 writes `.` for "unchanged"; the contract keeps v1's space, which simple-git users expect too. */
+/** v2 writes `.` for "unchanged"; the contract keeps v1's space. */
 function entry(path: string, xy: string): GitStatusEntry {
   const letter = (c: string) => (c === '.' ? ' ' : c);
   return { path, index: letter(xy[0]), workingDir: letter(xy[1]) };
