@@ -4,7 +4,9 @@
 //   sdk     the SDK's typed documents            libs/sdk/src/operations/*.graphql + apps/api-gateway/schema.graphql
 //                                                → libs/sdk/src/generated/graphql.ts (libs/sdk/codegen.yml)
 //   proto   the protobuf messages and services   proto/ → libs/contracts/src/generated (buf.gen.yaml)
-// `node scripts/generate.mjs` writes all of them; `node scripts/generate.mjs sdk proto` only those named.
+// `node scripts/generate.mjs` writes all of them; `node scripts/generate.mjs sdk proto` only those named;
+// `--if-missing` only those whose output does not exist yet (what `npm run jest` runs: a fresh clone's
+// tests compile, while an existing output is left for the build and checks below to refresh).
 // scripts/build.mjs runs it before compiling, and `npm run typecheck` and `npm run lint` before checking,
 // so `npm start`, `npm test`, `npm run bench` and both checks always see code that matches its schema.
 // Every generator is in node_modules: nothing is downloaded.
@@ -43,7 +45,9 @@ const generators = {
   },
 };
 
-const names = process.argv.slice(2);
+const args = process.argv.slice(2);
+const ifMissing = args.includes('--if-missing');
+const names = args.filter((arg) => arg !== '--if-missing');
 const unknown = names.filter((name) => !(name in generators));
 if (unknown.length > 0) {
   console.error(`generate: unknown generator ${unknown.join(', ')} (known: ${Object.keys(generators).join(', ')})`);
@@ -51,8 +55,9 @@ if (unknown.length > 0) {
 }
 // The generators are independent: they run side by side. Progress goes to stderr: stdout belongs to
 // the caller (`npm pack --json` in libs/sdk runs this through prepack and prints its JSON there).
+const selected = (names.length > 0 ? names : Object.keys(generators)).filter((name) => !ifMissing || !existsSync(join(root, generators[name].output)));
 const results = await Promise.all(
-  (names.length > 0 ? names : Object.keys(generators)).map(
+  selected.map(
     (name) =>
       new Promise((done) => {
         const generator = generators[name];
