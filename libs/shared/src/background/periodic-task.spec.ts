@@ -142,4 +142,17 @@ describe(PeriodicTask.name, () => {
     await jest.advanceTimersByTimeAsync(50);
     expect(calls()).toBe(2);
   });
+
+  it('should not keep the process alive with its timer', () => {
+    jest.useRealTimers();
+    const setTimeoutSpy = jest.spyOn(global, 'setTimeout');
+    try {
+      task = new PeriodicTask(() => Promise.resolve(0), { name: 'test', intervalMs: 60_000 });
+      task.start();
+      const timer = setTimeoutSpy.mock.results.at(-1)?.value as NodeJS.Timeout;
+      expect(timer.hasRef()).toBe(false);
+    } finally {
+      setTimeoutSpy.mockRestore();
+    }
+  });
 });

@@ -111,14 +111,4 @@ describe(OutboxRetentionService.name, () => {
     await jest.advanceTimersByTimeAsync(10 * INTERVAL_MS);
     expect(calls).toHaveLength(2);
   });
-
-  it('should not keep the process alive with its timer', async () => {
-    const setIntervalSpy = jest.spyOn(global, 'setInterval');
-    const service = makeService(fakeRepository([]).repository);
-    service.onApplicationBootstrap();
-    const timer = setIntervalSpy.mock.results[0]?.value as NodeJS.Timeout;
-
-    expect(timer.hasRef()).toBe(false);
-    await service.onModuleDestroy();
-  });
 });

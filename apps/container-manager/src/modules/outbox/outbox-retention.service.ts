@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { PeriodicTask } from '@sandbox/shared';
 import { ManagerConfig } from '../../config/manager-config';
 import { OutboxRepository } from './outbox.repository';
 
@@ -16,8 +17,12 @@ export const PRUNE_BATCH = 1_000;
 @Injectable()
 export class OutboxRetentionService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(OutboxRetentionService.name);
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<number> | null = null;
+  private readonly passes = new PeriodicTask<number>(() => this.pruneDeliveredBefore(this.cutoff()), {
+    name: OutboxRetentionService.name,
+    intervalMs: () => this.config.outboxPruneIntervalMs,
+  });
+  /** The `now` of the prune() call starting a pass; the scheduled passes take the clock's. */
+  private requestedNow: Date | undefined;
   private stopped = false;
 
   constructor(
@@ -26,16 +31,13 @@ export class OutboxRetentionService implements OnApplicationBootstrap, OnModuleD
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.prune(), this.config.outboxPruneIntervalMs);
-    this.timer.unref();
+    this.passes.start();
   }
 
-  /** Stops the timer and lets the pass in flight end at its next batch, before the database closes. */
+  /** Stops the schedule and lets the pass in flight end at its next batch, before the database closes. */
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.passes.stop();
   }
 
   /**
@@ -43,8 +45,17 @@ export class OutboxRetentionService implements OnApplicationBootstrap, OnModuleD
    * it deleted. A call during a pass shares that pass (and its `now`).
    */
   prune(now: Date = new Date()): Promise<number> {
-    this.running ??= this.pruneDeliveredBefore(new Date(now.getTime() - this.config.outboxRetentionMs)).finally(() => (this.running = null));
-    return this.running;
+    // A pass that starts here reads it synchronously, before its first await; a joined one never does.
+    this.requestedNow = now;
+    try {
+      return this.passes.run();
+    } finally {
+      this.requestedNow = undefined;
+    }
+  }
+
+  private cutoff(): Date {
+    return new Date((this.requestedNow ?? new Date()).getTime() - this.config.outboxRetentionMs);
   }
 
   private async pruneDeliveredBefore(cutoff: Date): Promise<number> {
