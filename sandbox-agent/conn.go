@@ -3,15 +3,23 @@ package main
 import (
 	"encoding/binary"
 	"encoding/json"
-	"net"
+	"io"
 	"sync"
 	"time"
 )
 
+// stream is what a connection to the manager runs over: the unix socket a sandbox's agent dials, or
+// the stdin/stdout pipe of a git host (host.go).
+type stream interface {
+	io.ReadWriteCloser
+	SetReadDeadline(time.Time) error
+	SetWriteDeadline(time.Time) error
+}
+
 // hostConn is one connection to the manager. Writes are whole frames under one mutex; a write that
 // cannot finish in writeTimeout ends the connection (the manager re-accepts a re-dial).
 type hostConn struct {
-	c      net.Conn
+	c      stream
 	wmu    sync.Mutex
 	mu     sync.Mutex
 	closed bool
@@ -95,10 +103,14 @@ func (h *hostConn) endStream(channel uint32) {
 	}
 }
 
+func newHostConn(c stream) *hostConn {
+	return &hostConn{c: c, uploads: map[uint32]chan []byte{}, streams: map[uint32]func(){}}
+}
+
 // serve runs one connection: hello, then requests until it breaks. Processes started with `exec`
 // whose caller is gone with the connection are killed; background commands live on.
-func (a *agent) serve(c net.Conn) {
-	h := &hostConn{c: c, uploads: map[uint32]chan []byte{}, streams: map[uint32]func(){}}
+func (a *agent) serve(c stream) {
+	h := newHostConn(c)
 	defer func() {
 		h.close()
 		a.connectionLost(h)
@@ -120,8 +132,13 @@ func (a *agent) serve(c net.Conn) {
 	_ = json.Unmarshal(welcome.payload, &settings)
 	a.watcher.setLimit(settings.WatchMaxDirs)
 	c.SetReadDeadline(time.Time{})
+	a.requests(h)
+}
+
+// requests handles frames until the connection breaks.
+func (a *agent) requests(h *hostConn) {
 	for {
-		f, err := readFrame(c)
+		f, err := readFrame(h.c)
 		if err != nil {
 			return
 		}
@@ -130,6 +147,10 @@ func (a *agent) serve(c net.Conn) {
 }
 
 func (a *agent) handle(h *hostConn, f frame) {
+	if a.gitHost && !servedToGit(f.typ) {
+		h.fail(f.channel, fail(codeBadRequest, "not served by a git host"))
+		return
+	}
 	switch f.typ {
 	case tPing:
 		h.ok(f.channel, struct{}{})
@@ -180,6 +201,10 @@ func (a *agent) handle(h *hostConn, f frame) {
 		var req startRequest
 		if err := json.Unmarshal(f.payload, &req); err != nil {
 			h.fail(f.channel, fail(codeBadRequest, "bad start request"))
+			return
+		}
+		if a.gitHost && (!req.Exec || !req.Attach || req.Pty != nil) {
+			h.fail(f.channel, fail(codeBadRequest, "a git host runs only execs without a pty"))
 			return
 		}
 		a.start(h, f.channel, req)

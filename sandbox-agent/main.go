@@ -2,6 +2,8 @@
 // sandbox for the container-manager. It runs as the container's PID 1 (bind-mounted read-only at
 // /opt/sbx/agent) and dials the manager over a unix socket on a read-only mount
 // (/run/sbx/host.sock); it never listens on anything. See docs/sandbox-agent.md.
+// With --serve-stdio it is a git host instead: the manager's git processes for one session, in the
+// namespace git is confined to (host.go).
 package main
 
 import (
@@ -14,7 +16,7 @@ import (
 	"unsafe"
 )
 
-const version = "1"
+const version = "2"
 
 const (
 	tokenEnv = "SBX_TOKEN"
@@ -26,6 +28,11 @@ const (
 func main() {
 	if len(os.Args) == 2 && os.Args[1] == "--version" && os.Getpid() != 1 {
 		fmt.Println(version)
+		return
+	}
+	// Never as a sandbox's PID 1, whatever command its image names.
+	if len(os.Args) == 2 && os.Args[1] == serveStdioFlag && os.Getpid() != 1 {
+		serveGitHost()
 		return
 	}
 	// Same uid as the sandbox's code: without this, that code could read our environment (the

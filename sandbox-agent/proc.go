@@ -95,6 +95,8 @@ type agent struct {
 	watcher *watcher
 	// token proves the agent to the manager on every dial; a claim of a pooled sandbox replaces it.
 	token string
+	// gitHost: serving the manager's git processes (host.go), not a sandbox.
+	gitHost bool
 }
 
 func newAgent() *agent {
@@ -126,7 +128,11 @@ func (a *agent) start(h *hostConn, channel uint32, req startRequest) {
 		h.fail(channel, fail(codeBadRequest, "meta is too large"))
 		return
 	}
-	env := baseEnv()
+	// A git host's processes get exactly the environment the manager sends; a sandbox's inherit the container's.
+	env := map[string]string{}
+	if !a.gitHost {
+		env = baseEnv()
+	}
 	for k, v := range req.Env {
 		env[k] = v
 	}

@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { AgentGoneError, AgentRequestError, DATA_CHUNK_BYTES, encodeFrame, Frame, FrameDecoder, FrameType, parseObject } from './agent-protocol';
 
 export type FrameHandler = (frame: Frame) => void;
@@ -21,10 +21,10 @@ export interface AgentStream {
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 
 /**
- * One authenticated connection to a sandbox's agent: many requests at once, each on its own
- * channel. Everything the agent sends is untrusted: frame size is bounded by the decoder, payloads
- * are parsed defensively by the callers, every call has a deadline, and a protocol violation ends
- * the connection (the agent re-dials).
+ * One authenticated connection to a sandbox's agent (its unix socket), or to a git host (its stdio,
+ * modules/git/git-host.ts): many requests at once, each on its own channel. Everything the agent
+ * sends is untrusted: frame size is bounded by the decoder, payloads are parsed defensively by the
+ * callers, every call has a deadline, and a protocol violation ends the connection (the agent re-dials).
  */
 export class AgentConnection {
   private readonly channels = new Map<number, FrameHandler>();
@@ -34,7 +34,7 @@ export class AgentConnection {
   private open = true;
 
   constructor(
-    private readonly socket: Socket,
+    private readonly socket: Duplex,
     /** The session it serves (changes once: when a pooled sandbox is claimed). */
     public sessionId: string,
     readonly version: string,
