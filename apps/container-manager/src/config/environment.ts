@@ -253,6 +253,16 @@ export class ManagerEnvironment extends BaseEnvironment {
   GIT_COMMAND_TIMEOUT_MS = 120_000;
 
   /**
+   * A session's git host (the confined process its git commands run in, started on its first git
+   * command) is closed after this long without one; the next command starts a new one.
+   */
+  @Type(() => Number)
+  @IsInt({ message: 'GIT_HOST_IDLE_MS must be an integer' })
+  @Min(100, { message: 'GIT_HOST_IDLE_MS must be between 100 and 3600000' })
+  @Max(3_600_000, { message: 'GIT_HOST_IDLE_MS must be between 100 and 3600000' })
+  GIT_HOST_IDLE_MS = 30_000;
+
+  /**
    * Files larger than this are left out of checkpoints (and reported as skipped): a checkpoint keeps a
    * copy of every version inside the session's quota, so a few large binaries would fill it. 0: no limit.
    */

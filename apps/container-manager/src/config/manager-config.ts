@@ -41,6 +41,8 @@ export class ManagerConfig {
   readonly checkpointMaxFileBytes: number;
   readonly gitDiffMaxBytes: number;
   readonly gitCommandTimeoutMs: number;
+  /** A session's git host is closed after this long without a git command. */
+  readonly gitHostIdleMs: number;
   /** Auto-checkpoints: quiet time that ends a burst of changes, and the longest a burst may go uncommitted. */
   readonly autoCommit: { debounceMs: number; maxWaitMs: number };
   /** Lifecycle deadlines of sessions without their own (0: off); docs/lifecycle.md. */
@@ -94,6 +96,7 @@ export class ManagerConfig {
     this.checkpointMaxFileBytes = get('GIT_CHECKPOINT_MAX_FILE_MB') * 1024 * 1024;
     this.gitDiffMaxBytes = get('GIT_DIFF_MAX_BYTES');
     this.gitCommandTimeoutMs = get('GIT_COMMAND_TIMEOUT_MS');
+    this.gitHostIdleMs = get('GIT_HOST_IDLE_MS');
     const debounceMs = get('GIT_AUTOCOMMIT_DEBOUNCE_MS');
     this.autoCommit = { debounceMs, maxWaitMs: Math.max(get('GIT_AUTOCOMMIT_MAX_WAIT_MS'), debounceMs) };
     this.logMaxSize = get('SANDBOX_LOG_MAX_SIZE');

@@ -1,7 +1,12 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { spawn } from 'node:child_process';
-import { lstatSync, readlinkSync } from 'node:fs';
+import { lstatSync, readlinkSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { ManagerConfig } from '../../config/manager-config';
+import { GIT_HOST_AGENT_PATH, GIT_HOST_FLAG, GIT_STDERR_MAX_BYTES, GitCommandError, GitHost, GitOutput } from './git-host';
+
+export { GitCommandError } from './git-host';
+export type { GitOutput } from './git-host';
 
 /**
  * A session's repository: metadata outside the sandbox's reach, work tree = the (hostile) workspace,
@@ -26,30 +31,8 @@ export interface GitRunOptions {
   truncate?: boolean;
 }
 
-export interface GitOutput {
-  stdout: Buffer;
-  stderr: string;
-  /** stdout was cut at `maxBytes` (only with `truncate`). */
-  truncated: boolean;
-}
-
-/** Git exited non-zero (or was killed): its exit code and both streams, for the caller to read. */
-export class GitCommandError extends Error {
-  constructor(
-    readonly command: string,
-    readonly exitCode: number | null,
-    readonly stdout: Buffer,
-    readonly stderr: string,
-    reason?: string,
-  ) {
-    super(`git ${command} ${reason ?? `exited with ${exitCode}`}: ${stderr.trim().slice(0, 2_000)}`);
-    this.name = GitCommandError.name;
-  }
-}
-
 /** A cap on path listings and other output read as bytes: far above what a workspace's inodes can name. */
 export const GIT_OUTPUT_MAX_BYTES = 128 * 1024 * 1024;
-const STDERR_MAX_BYTES = 64 * 1024;
 /**
  * Git runs as root, reading files the sandbox (uid 1000) owns and writing into its directories
  * (restore, even in sticky ones): those two capabilities, none of the rest (no mount, no chown, no
@@ -74,19 +57,31 @@ const NO_HOME = '/nonexistent';
  * so a planted `.git` is just a directory), a fixed config, no system/global config, no HOME, no hooks.
  * The environment below is git's whole environment; arguments are fixed by the callers (paths go on
  * stdin, the only free text is one `--message=` element).
+ *
+ * The namespace is made once per repository, not once per git process: with the sandbox agent's
+ * binary configured, the first git call of a session starts a git host (git-host.ts: the agent in
+ * its stdio mode, in that namespace), and every git process of the session is an exec in it, until
+ * the host has been idle for GIT_HOST_IDLE_MS, the repository is removed, or the manager stops.
+ * Without the agent binary each git process gets a namespace of its own (bwrap → git), as confined.
  */
 @Injectable()
-export class GitRunner implements OnModuleInit {
+export class GitRunner implements OnModuleInit, OnApplicationShutdown {
   private readonly bwrap: string;
   private readonly hostPath: string;
   private readonly timeoutMs: number;
+  private readonly agentBinary: string | null;
+  private readonly hostIdleMs: number;
   /** bwrap's arguments common to every call: namespaces, capabilities, the read-only system. */
   private readonly namespace: string[];
+  /** The live git host of each volume, with what was mounted there when it started. */
+  private readonly hosts = new Map<string, { host: GitHost; mounted: string | null }>();
 
   constructor(config: ManagerConfig) {
     this.bwrap = config.bwrapBinary;
     this.hostPath = config.hostPath;
     this.timeoutMs = config.gitCommandTimeoutMs;
+    this.agentBinary = config.agentBinary;
+    this.hostIdleMs = config.gitHostIdleMs;
     this.namespace = [
       '--die-with-parent',
       '--unshare-ipc',
@@ -120,11 +115,60 @@ export class GitRunner implements OnModuleInit {
       );
     }
     if (!version.startsWith('git version')) throw new Error(`git confined by ${this.bwrap} printed ${JSON.stringify(version.slice(0, 200))}, not its version`);
+    if (!this.agentBinary) return;
+    // The same through a git host (bound to no volume): the agent binary must know its stdio mode.
+    const host = this.startHost([], 'startup check');
+    try {
+      await host.run({ command: '--version', args: ['--version'], cwd: '/', env: { PATH: this.hostPath, LC_ALL: 'C' }, maxBytes: 4_096, truncate: false, timeoutMs: this.timeoutMs });
+    } catch (error) {
+      throw new Error(`git must run in a git host (SANDBOX_AGENT_BINARY ${this.agentBinary} ${GIT_HOST_FLAG}, confined by bubblewrap), and it cannot: ${(error as Error).message}. Rebuild the agent (scripts/infra/agent.sh).`);
+    } finally {
+      host.close();
+    }
+  }
+
+  onApplicationShutdown(): void {
+    for (const { host } of [...this.hosts.values()]) host.close();
   }
 
   /** Runs `git <args>` against `repo`, confined. Rejects with GitCommandError unless git exits 0. */
-  run(repo: RepoLocation, args: string[], { input, cwd = repo.gitDir, withRepo = true, maxBytes, truncate }: GitRunOptions = {}): Promise<GitOutput> {
-    return this.spawn(args, { cwd, env: this.environment(repo, withRepo), binds: ['--bind', repo.volume, repo.volume], input, maxBytes, truncate });
+  run(repo: RepoLocation, args: string[], { input, cwd = repo.gitDir, withRepo = true, maxBytes = GIT_OUTPUT_MAX_BYTES, truncate = false }: GitRunOptions = {}): Promise<GitOutput> {
+    const env = this.environment(repo, withRepo);
+    const binds = ['--bind', repo.volume, repo.volume];
+    if (!this.agentBinary) return this.spawn(args, { cwd, env, binds, input, maxBytes, truncate });
+    return this.hostOf(repo.volume).run({ command: commandName(args), args, cwd, env, input, maxBytes, truncate, timeoutMs: this.timeoutMs });
+  }
+
+  /** Closes the repository's git host, if one runs (the repository or the session is going away). */
+  release(repo: RepoLocation): void {
+    this.hosts.get(repo.volume)?.host.close();
+  }
+
+  /** The process (bwrap, on the host) of the volume's git host while one runs. */
+  hostPid(repo: RepoLocation): number | undefined {
+    return this.hosts.get(repo.volume)?.host.pid;
+  }
+
+  /**
+   * The volume's running host, or a new one. A host keeps the volume it was started with: when
+   * another filesystem is mounted there since (the volume unmounted and mounted again), it is
+   * replaced, so git never writes into a filesystem nobody else sees any more.
+   */
+  private hostOf(volume: string): GitHost {
+    const mounted = mountedAt(volume);
+    const current = this.hosts.get(volume);
+    if (current?.host.isOpen && current.mounted !== null && current.mounted === mounted) return current.host;
+    current?.host.close();
+    const host = this.startHost(['--bind', volume, volume], basename(volume), () => {
+      if (this.hosts.get(volume)?.host === host) this.hosts.delete(volume);
+    });
+    this.hosts.set(volume, { host, mounted });
+    return host;
+  }
+
+  private startHost(binds: string[], label: string, onClosed: () => void = () => undefined): GitHost {
+    const args = [...this.namespace, ...binds, '--ro-bind', this.agentBinary!, GIT_HOST_AGENT_PATH, '--chdir', '/', '--', GIT_HOST_AGENT_PATH, GIT_HOST_FLAG];
+    return new GitHost(this.bwrap, args, label, this.hostIdleMs, onClosed);
   }
 
   /** The only environment git runs with. */
@@ -151,7 +195,7 @@ export class GitRunner implements OnModuleInit {
     args: string[],
     { cwd, env, binds, input, maxBytes = GIT_OUTPUT_MAX_BYTES, truncate = false }: { cwd: string; env: Record<string, string>; binds: string[]; input?: Buffer; maxBytes?: number; truncate?: boolean },
   ): Promise<GitOutput> {
-    const command = args.find((arg) => !arg.startsWith('-') && !arg.includes('=')) ?? args[0] ?? '';
+    const command = commandName(args);
     return new Promise((resolve, reject) => {
       const child = spawn(this.bwrap, [...this.namespace, ...binds, '--chdir', cwd, '--', 'git', ...args], {
         cwd: '/',
@@ -184,7 +228,7 @@ export class GitRunner implements OnModuleInit {
       });
       child.stderr.on('data', (chunk: Buffer) => {
         timer.refresh();
-        if (stderrBytes < STDERR_MAX_BYTES) stderr.push(chunk.subarray(0, STDERR_MAX_BYTES - stderrBytes));
+        if (stderrBytes < GIT_STDERR_MAX_BYTES) stderr.push(chunk.subarray(0, GIT_STDERR_MAX_BYTES - stderrBytes));
         stderrBytes += chunk.length;
       });
       child.on('error', (error) => {
@@ -202,6 +246,21 @@ export class GitRunner implements OnModuleInit {
       child.stdin.on('error', () => undefined);
       child.stdin.end(input);
     });
+  }
+}
+
+/** The subcommand, for error messages. */
+function commandName(args: string[]): string {
+  return args.find((arg) => !arg.startsWith('-') && !arg.includes('=')) ?? args[0] ?? '';
+}
+
+/** Which filesystem and directory are at `path` now (device and inode); null when nothing is. */
+function mountedAt(path: string): string | null {
+  try {
+    const stats = statSync(path);
+    return `${stats.dev}:${stats.ino}`;
+  } catch {
+    return null;
   }
 }
 

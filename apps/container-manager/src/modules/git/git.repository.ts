@@ -137,7 +137,9 @@ export class GitRepository {
     await rename(temp, join(repo.gitDir, 'config'));
   }
 
+  /** Removes the repository, closing its git host first (nothing of git keeps running in the volume). */
   async remove(repo: RepoLocation): Promise<void> {
+    this.runner.release(repo);
     await rm(repo.gitDir, { recursive: true, force: true });
   }
 
