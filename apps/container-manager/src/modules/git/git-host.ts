@@ -35,6 +35,55 @@ export class GitCommandError extends Error {
   }
 }
 
+/**
+ * What one git process printed, within bounds, and how it ended: stdout kept up to `maxBytes` (past it,
+ * cut, and a failure unless `truncate`), stderr up to GIT_STDERR_MAX_BYTES. The same for a git process
+ * in a git host and for one spawned under its own bwrap.
+ */
+export class GitOutputCollector {
+  private readonly stdout: Buffer[] = [];
+  private readonly stderr: Buffer[] = [];
+  private stdoutBytes = 0;
+  private stderrBytes = 0;
+  private truncated = false;
+  /** Why the process failed whatever its exit code: the stdout cap, or the caller's (a timeout). */
+  failure: string | undefined;
+
+  constructor(
+    private readonly command: string,
+    private readonly maxBytes: number,
+    private readonly truncate: boolean,
+  ) {}
+
+  /** Keeps a chunk of stdout. False when this chunk passed the cap: the process is to be killed. */
+  addStdout(chunk: Buffer): boolean {
+    if (this.truncated) return true;
+    if (this.stdoutBytes + chunk.length > this.maxBytes) {
+      this.stdout.push(chunk.subarray(0, this.maxBytes - this.stdoutBytes));
+      this.stdoutBytes = this.maxBytes;
+      this.truncated = true;
+      if (!this.truncate) this.failure = `printed more than ${this.maxBytes} bytes`;
+      return false;
+    }
+    this.stdout.push(chunk);
+    this.stdoutBytes += chunk.length;
+    return true;
+  }
+
+  addStderr(chunk: Buffer): void {
+    if (this.stderrBytes < GIT_STDERR_MAX_BYTES) this.stderr.push(chunk.subarray(0, GIT_STDERR_MAX_BYTES - this.stderrBytes));
+    this.stderrBytes += chunk.length;
+  }
+
+  /** How a process that ended with `exitCode` did: its output, or a GitCommandError unless it succeeded (or was cut with `truncate`). */
+  outcome(exitCode: number | null, reason = this.failure): GitOutput | GitCommandError {
+    const output = { stdout: Buffer.concat(this.stdout), stderr: Buffer.concat(this.stderr).toString('utf8'), truncated: this.truncated };
+    if (reason) return new GitCommandError(this.command, exitCode, output.stdout, output.stderr, reason);
+    if (exitCode === 0 || (this.truncated && this.truncate)) return output;
+    return new GitCommandError(this.command, exitCode, output.stdout, output.stderr);
+  }
+}
+
 /** One git process: argv after `git`, and everything GitRunner decided about it. */
 export interface GitExec {
   /** The subcommand, for error messages. */
@@ -139,12 +188,7 @@ export class GitHost {
     clearTimeout(this.idleTimer);
     return new Promise<GitOutput>((resolve, reject) => {
       const proc = `git-${this.nextProc++}`;
-      const stdout: Buffer[] = [];
-      const stderr: Buffer[] = [];
-      let stdoutBytes = 0;
-      let stderrBytes = 0;
-      let truncated = false;
-      let failure: string | undefined;
+      const collected = new GitOutputCollector(command, maxBytes, truncate);
       let killed = false;
       let settled = false;
       let grace: NodeJS.Timeout | undefined;
@@ -158,11 +202,9 @@ export class GitHost {
         clearTimeout(grace);
         stopWatchingClose();
         handles.channel?.close();
-        const output = { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8'), truncated };
-        const why = reason ?? failure;
-        if (why) reject(new GitCommandError(command, exitCode, output.stdout, output.stderr, why));
-        else if (exitCode === 0 || (truncated && truncate)) resolve(output);
-        else reject(new GitCommandError(command, exitCode, output.stdout, output.stderr));
+        const outcome = collected.outcome(exitCode, reason ?? collected.failure);
+        if (outcome instanceof GitCommandError) reject(outcome);
+        else resolve(outcome);
       };
       const kill = () => {
         if (killed || settled) return;
@@ -175,7 +217,7 @@ export class GitHost {
         grace = setTimeout(() => this.close(), KILL_GRACE_MS);
       };
       const timer = setTimeout(() => {
-        failure = `produced no output for ${timeoutMs} ms`;
+        collected.failure = `produced no output for ${timeoutMs} ms`;
         kill();
       }, timeoutMs);
       stopWatchingClose = this.connection.onClose(() => finish(null, `failed: its git host (${this.label}) exited${this.hostError()}`));
@@ -183,29 +225,14 @@ export class GitHost {
       const channel = this.connection.channel((frame) => {
         try {
           switch (frame.type) {
-            case FrameType.Stdout: {
+            case FrameType.Stdout:
               timer.refresh();
-              if (truncated) return;
-              const chunk = frame.payload.subarray(8);
-              if (stdoutBytes + chunk.length > maxBytes) {
-                stdout.push(chunk.subarray(0, maxBytes - stdoutBytes));
-                stdoutBytes = maxBytes;
-                truncated = true;
-                if (!truncate) failure = `printed more than ${maxBytes} bytes`;
-                kill();
-                return;
-              }
-              stdout.push(chunk);
-              stdoutBytes += chunk.length;
+              if (!collected.addStdout(frame.payload.subarray(8))) kill();
               return;
-            }
-            case FrameType.Stderr: {
+            case FrameType.Stderr:
               timer.refresh();
-              const chunk = frame.payload.subarray(8);
-              if (stderrBytes < GIT_STDERR_MAX_BYTES) stderr.push(chunk.subarray(0, GIT_STDERR_MAX_BYTES - stderrBytes));
-              stderrBytes += chunk.length;
+              collected.addStderr(frame.payload.subarray(8));
               return;
-            }
             case FrameType.Exit: {
               const exit = parseObject(frame.payload);
               return finish(typeof exit.exitCode === 'number' && Number.isInteger(exit.exitCode) ? exit.exitCode : null);

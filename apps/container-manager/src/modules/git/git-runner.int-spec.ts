@@ -195,6 +195,21 @@ describe(GitRunner.name, () => {
       });
     });
 
+    it('should run each git process under its own bwrap when there is no agent binary, with the same bounds on output and time', async () => {
+      await withRunner({ agentBinary: undefined, gitCommandTimeoutMs: 1_000 }, async (own) => {
+        const endless = ['-c', 'alias.endless=!yes', 'endless'];
+        // No host: git is the first process of its own namespace after bwrap's init (in a host it comes after the agent).
+        expect((await own.run(repo, ['-c', 'alias.ppid=!echo $PPID', 'ppid'])).stdout.toString('utf8').trim()).toBe('2');
+        expect(own.hostPid(repo)).toBeUndefined();
+        await expect(own.run(repo, endless, { maxBytes: 100_000 })).rejects.toThrow(/git endless printed more than 100000 bytes/);
+        const cut = await own.run(repo, endless, { maxBytes: 100_000, truncate: true });
+        expect(cut).toMatchObject({ truncated: true });
+        expect(cut.stdout).toEqual(Buffer.from('y\n'.repeat(50_000)));
+        await expect(own.run(repo, waiting)).rejects.toThrow(/git wait produced no output for 1000 ms/);
+        await expect(own.run(repo, ['rev-parse', '--verify', 'no-such-ref'])).rejects.toMatchObject({ name: 'GitCommandError', exitCode: 128 });
+      });
+    });
+
     it("should give git only CAP_DAC_OVERRIDE and CAP_FOWNER, and exactly the runner's environment", async () => {
       await runner.run(repo, ['--version'], { withRepo: false });
       const hostPid = runner.hostPid(repo)!;

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { lstatSync, readlinkSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ManagerConfig } from '../../config/manager-config';
-import { GIT_HOST_AGENT_PATH, GIT_HOST_FLAG, GIT_STDERR_MAX_BYTES, GitCommandError, GitHost, GitOutput } from './git-host';
+import { GIT_HOST_AGENT_PATH, GIT_HOST_FLAG, GitCommandError, GitHost, GitOutput, GitOutputCollector } from './git-host';
 
 export { GitCommandError } from './git-host';
 export type { GitOutput } from './git-host';
@@ -202,34 +202,18 @@ export class GitRunner implements OnModuleInit, OnApplicationShutdown {
         env,
         stdio: 'pipe',
       });
-      const stdout: Buffer[] = [];
-      const stderr: Buffer[] = [];
-      let stdoutBytes = 0;
-      let stderrBytes = 0;
-      let truncated = false;
-      let failure: string | undefined;
+      const collected = new GitOutputCollector(command, maxBytes, truncate);
       const timer = setTimeout(() => {
-        failure = `produced no output for ${this.timeoutMs} ms`;
+        collected.failure = `produced no output for ${this.timeoutMs} ms`;
         child.kill('SIGKILL');
       }, this.timeoutMs);
       child.stdout.on('data', (chunk: Buffer) => {
         timer.refresh();
-        if (truncated) return;
-        if (stdoutBytes + chunk.length > maxBytes) {
-          stdout.push(chunk.subarray(0, maxBytes - stdoutBytes));
-          stdoutBytes = maxBytes;
-          truncated = true;
-          if (!truncate) failure = `printed more than ${maxBytes} bytes`;
-          child.kill('SIGKILL');
-          return;
-        }
-        stdout.push(chunk);
-        stdoutBytes += chunk.length;
+        if (!collected.addStdout(chunk)) child.kill('SIGKILL');
       });
       child.stderr.on('data', (chunk: Buffer) => {
         timer.refresh();
-        if (stderrBytes < GIT_STDERR_MAX_BYTES) stderr.push(chunk.subarray(0, GIT_STDERR_MAX_BYTES - stderrBytes));
-        stderrBytes += chunk.length;
+        collected.addStderr(chunk);
       });
       child.on('error', (error) => {
         clearTimeout(timer);
@@ -237,10 +221,9 @@ export class GitRunner implements OnModuleInit, OnApplicationShutdown {
       });
       child.on('close', (code) => {
         clearTimeout(timer);
-        const output = { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8'), truncated };
-        if (failure) reject(new GitCommandError(command, code, output.stdout, output.stderr, failure));
-        else if (code === 0 || (truncated && truncate)) resolve(output);
-        else reject(new GitCommandError(command, code, output.stdout, output.stderr));
+        const outcome = collected.outcome(code);
+        if (outcome instanceof GitCommandError) reject(outcome);
+        else resolve(outcome);
       });
       // Git may exit before reading all of its input (an error on the first path): not a failure of ours.
       child.stdin.on('error', () => undefined);
