@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { existsSync, lstatSync, Stats } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { inspectIndex } from './git-index';
@@ -138,6 +138,37 @@ export class GitRepository {
   }
 
   /** Removes the repository, closing its git host first (nothing of git keeps running in the volume). */
+  /**
+   * Deletes the lock files a git process leaves when it is killed mid-write (`index.lock`, `HEAD.lock`,
+   * a ref's lock): while one exists, every later command that writes it fails ("File exists"). Only
+   * called where no git process of this repository can be running (the session's git lock is held and
+   * every git process the manager started for it has exited: with a crashed manager, its git hosts died
+   * with it), so any lock found is a leftover. Returns what was removed, relative to the git dir.
+   */
+  async removeStaleLocks(repo: RepoLocation): Promise<string[]> {
+    const removed: string[] = [];
+    const sweep = async (relativeDir: string, recurse: boolean): Promise<void> => {
+      const entries = await readdir(join(repo.gitDir, relativeDir), { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return [];
+        throw error;
+      });
+      for (const entry of entries) {
+        const path = relativeDir ? `${relativeDir}/${entry.name}` : entry.name;
+        if (entry.isFile() && entry.name.endsWith('.lock')) {
+          await rm(join(repo.gitDir, path), { force: true });
+          removed.push(path);
+        } else if (recurse && entry.isDirectory()) {
+          await sweep(path, true);
+        }
+      }
+    };
+    // The git dir's own files (index, HEAD, config, packed-refs...) and every ref.
+    await sweep('', false);
+    await sweep('refs', true);
+    if (removed.length > 0) this.logger.warn(`removed lock files left by a git process that was killed in ${repo.gitDir}: ${removed.join(', ')}`);
+    return removed;
+  }
+
   async remove(repo: RepoLocation): Promise<void> {
     this.runner.release(repo);
     await rm(repo.gitDir, { recursive: true, force: true });

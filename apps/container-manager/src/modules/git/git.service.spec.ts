@@ -14,7 +14,7 @@ const SESSION = '0b6a5c3e-1f2d-4c5b-9a8e-7d6c5b4a3f21';
 
 /** GitService over fakes of its repositories: the rules of a commit, not git itself (git.int-spec.ts). */
 function newGitService(stageAll: GitRepository['stageAll']): GitService {
-  const git = { workTreeExists: () => true, isInitialized: () => true, stageAll, commit: jest.fn() } as unknown as GitRepository;
+  const git = { workTreeExists: () => true, isInitialized: () => true, removeStaleLocks: () => Promise.resolve([]), stageAll, commit: jest.fn() } as unknown as GitRepository;
   const sessions = { get: () => ({ id: SESSION }), quotaMbOf: () => 32 } as unknown as SessionsService;
   const config = { dataDir: '/data', checkpointMaxFileBytes: 64 * 1024 * 1024 } as ManagerConfig;
   return new GitService(config, git, {} as CheckpointsRepository, {} as WorkspaceOwnershipRepository, sessions, {} as DatabaseService, {} as OutboxService);

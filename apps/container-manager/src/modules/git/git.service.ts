@@ -43,6 +43,7 @@ export class GitService {
       // The repository lives in the session's volume: without its workspace the volume is not mounted.
       if (!this.git.workTreeExists(repo)) return null;
       await this.git.init(repo);
+      await this.git.removeStaleLocks(repo);
       return this.commitLocked(sessionId, repo, { description: 'Session created' });
     });
   }
@@ -181,11 +182,16 @@ export class GitService {
     }
   }
 
-  /** The session's repository, created on first use if the session predates it. */
+  /**
+   * The session's repository, created on first use if the session predates it. Called under the
+   * session's git lock, where no git process of it runs: lock files a killed one left (a manager
+   * crash mid-checkpoint, a git killed for its timeout) are removed first, or every write would fail.
+   */
   private async open(sessionId: string): Promise<RepoLocation> {
     const repo = this.locate(sessionId);
     if (!this.git.workTreeExists(repo)) throw DomainException.conflict(`Workspace of session ${sessionId} does not exist`);
     if (!this.git.isInitialized(repo)) await this.git.init(repo);
+    else await this.git.removeStaleLocks(repo);
     return repo;
   }
 
